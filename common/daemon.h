@@ -1,0 +1,48 @@
+/*
+ * daemon - what every Bastide daemon does before and around its loop
+ *
+ * Options (-c CONFIG, -f, -d, -n), loading the config with a file:line
+ * error, logging set-up, the pid file, and the signals: SIGTERM/SIGINT
+ * drain and exit, SIGHUP reloads.  The daemon owns the loop; this module
+ * only calls back into it.
+ */
+#ifndef BASTIDE_DAEMON_H
+#define BASTIDE_DAEMON_H
+
+#include <stdbool.h>
+
+struct conf;
+struct conf_key;
+struct event_base;
+
+struct daemon_opts {
+	const char	*name;		/* "bastide-imapd" */
+	const char	*config_path;
+	bool		 detach;	/* -d: run in the background */
+	bool		 check_only;	/* -n: check the config and exit */
+	bool		 debug;		/* -v: log level debug, to stderr */
+};
+
+#define DAEMON_DEFAULT_CONFIG	"/etc/bastide/bastide.conf"
+
+/* parse argv; prints usage and exits on a bad option */
+void	 daemon_parse_args(int argc, char **argv, const char *name,
+	    struct daemon_opts *opts);
+/* load the config or exit with "file:line: what is wrong" */
+struct conf *daemon_load_conf(const struct daemon_opts *opts,
+	    const struct conf_key *const *schemas);
+/* set up logging from [global] log and log_level */
+void	 daemon_setup_log(const struct daemon_opts *opts,
+	    const struct conf *conf);
+/* detach if asked, write <run_dir>/<name>.pid; exits on failure */
+void	 daemon_start(const struct daemon_opts *opts, const struct conf *conf);
+/* remove the pid file */
+void	 daemon_stop(const struct daemon_opts *opts, const struct conf *conf);
+
+typedef void daemon_signal_fn(void *arg);
+/* on_term runs on SIGTERM or SIGINT, on_hup on SIGHUP, on the loop */
+void	 daemon_signals_init(struct event_base *base,
+	    daemon_signal_fn *on_term, daemon_signal_fn *on_hup, void *arg);
+void	 daemon_signals_deinit(void);
+
+#endif
