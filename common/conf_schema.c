@@ -63,6 +63,41 @@ const struct conf_key conf_schema_bastide[] = {
 	  "password of bind_dn (prefer bind_password_file)" },
 	{ "ldap", "bind_password_file", CONF_STRING, "", 0, 0, NULL,
 	  "file holding the password of bind_dn" },
+	{ "ldap", "starttls", CONF_BOOL, "no", 0, 0, NULL,
+	  "upgrade ldap:// connections with StartTLS (ldaps:// is always TLS)" },
+	{ "ldap", "tls_ca_file", CONF_STRING, "", 0, 0, NULL,
+	  "PEM CA certificates that sign the LDAP servers' certificates; "
+	  "empty: the system's" },
+	{ "ldap", "connect_timeout", CONF_DURATION, "5s", 100 * MS, 5 * MIN,
+	  NULL, "time allowed to connect to one LDAP server before the next "
+	  "is tried" },
+	{ "ldap", "operation_timeout", CONF_DURATION, "10s", 100 * MS, 5 * MIN,
+	  NULL, "time allowed for one LDAP search or bind; then the lookup "
+	  "fails temporarily" },
+	{ "ldap", "pool_size", CONF_UINT, "4", 1, 64, NULL,
+	  "LDAP connections each process keeps open, shared by its workers" },
+	{ "ldap", "cache_ttl", CONF_DURATION, "30s", 0, 1 * HOUR, NULL,
+	  "how long a found user or address is remembered; 0: no cache" },
+	{ "ldap", "negative_cache_ttl", CONF_DURATION, "5s", 0, 1 * HOUR, NULL,
+	  "how long an unknown user or address is remembered; 0: not at all" },
+	{ "ldap", "cache_size", CONF_UINT, "10000", 1, 10000000, NULL,
+	  "most lookups remembered; the least recently used go first" },
+	{ "ldap", "group_max_depth", CONF_UINT, "5", 0, 32, NULL,
+	  "levels of groups nested in a group that are followed; 0: none" },
+	{ "ldap", "group_max_members", CONF_UINT, "10000", 1, 1000000, NULL,
+	  "most members, nested ones included, one group is expanded to; "
+	  "a bigger group fails temporarily and is logged" },
+
+	/* [store] - the mail store, common/store.c */
+	{ "store", "root", CONF_STRING, "/var/lib/bastide/store", 0, 0, NULL,
+	  "directory holding <domain>/<localpart>/ (Maildir/, index.lmdb/)" },
+	{ "store", "index_map_size", CONF_SIZE, "1g", 16ULL << 20,
+	  1ULL << 40, NULL,
+	  "largest size of one user's index (LMDB map size; sparse)" },
+	{ "store", "idle_close", CONF_DURATION, "60s", 0, DAY, NULL,
+	  "close a user's index after it was unused this long" },
+	{ "store", "idle_max", CONF_UINT, "128", 1, 100000, NULL,
+	  "unused user indexes a process keeps open (two descriptors each)" },
 
 	{ NULL }
 };

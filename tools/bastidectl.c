@@ -20,6 +20,8 @@ struct ctl_group {
 
 static const struct ctl_group ctl_groups[] = {
 	{ "conf", ctl_conf, "conf check | conf defaults" },
+	{ "user", ctl_user, "user show|resolve|auth|batch|bench ..." },
+	{ "store", ctl_store, "store check [--repair] USER" },
 };
 
 /* usage - list every command group */

@@ -13,5 +13,7 @@ struct conf;
 typedef int ctl_group_fn(int argc, char **argv, struct conf *conf);
 
 int	 ctl_conf(int argc, char **argv, struct conf *conf);
+int	 ctl_user(int argc, char **argv, struct conf *conf);
+int	 ctl_store(int argc, char **argv, struct conf *conf);
 
 #endif
