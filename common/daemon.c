@@ -92,6 +92,32 @@ daemon_load_conf(const struct daemon_opts *opts,
 	return conf;
 }
 
+/* daemon_reload_conf - swap in the re-read config, or keep the old one */
+int
+daemon_reload_conf(const struct daemon_opts *opts,
+    const struct conf_key *const *schemas, struct conf **conf)
+{
+	struct conf *fresh;
+	enum log_level level;
+	char *error;
+
+	if (conf_load(opts->config_path, schemas, &fresh, &error) < 0) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    error);
+		free(error);
+		return -1;
+	}
+	if (log_level_parse(conf_str(fresh, "global", "log_level"),
+	    &level) < 0)
+		panic("log_level passed the schema but is unknown");
+	if (!opts->debug)
+		log_set_level(level);
+	conf_free(conf);
+	*conf = fresh;
+	log_info("reload: %s read", opts->config_path);
+	return 0;
+}
+
 /* daemon_setup_log - syslog or stderr at the configured level */
 void
 daemon_setup_log(const struct daemon_opts *opts, const struct conf *conf)

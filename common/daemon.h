@@ -31,6 +31,12 @@ void	 daemon_parse_args(int argc, char **argv, const char *name,
 /* load the config or exit with "file:line: what is wrong" */
 struct conf *daemon_load_conf(const struct daemon_opts *opts,
 	    const struct conf_key *const *schemas);
+/* SIGHUP: read the file again; on success free *conf, put the new one in
+ * its place, apply log_level and return 0; on any error log it, keep the
+ * running *conf and return -1.  Modules copy what they keep from a conf,
+ * so the old one can go. */
+int	 daemon_reload_conf(const struct daemon_opts *opts,
+	    const struct conf_key *const *schemas, struct conf **conf);
 /* set up logging from [global] log and log_level */
 void	 daemon_setup_log(const struct daemon_opts *opts,
 	    const struct conf *conf);

@@ -174,13 +174,16 @@ echod_on_term(void *arg)
 	    "shutdown_timeout"));
 }
 
-/* echod_on_hup - SIGHUP: new certificate for new handshakes */
+/* echod_on_hup - SIGHUP: re-read the config, new certificate for new
+ * handshakes */
 static void
 echod_on_hup(void *arg)
 {
 	struct echod *e = arg;
 	char *error;
 
+	if (daemon_reload_conf(&e->opts, echod_schemas, &e->conf) < 0)
+		return;
 	if (e->tls == NULL)
 		return;
 	if (tls_ctx_reload(e->tls, &error) < 0) {

@@ -524,3 +524,25 @@ def test_started_as_root_it_serves_as_the_configured_user(start_echod):
     assert uids == [str(nobody.pw_uid)] * 4, uids
     assert gids == [str(nobody.pw_gid)] * 4, gids
     assert status["Groups"].split() in ([], [str(nobody.pw_gid)])
+
+
+def test_sighup_with_a_broken_config_keeps_serving_with_the_old_one(
+        start_echod):
+    e = start_echod()
+    with open(e.conf) as f:
+        good = f.read()
+    with open(e.conf, "a") as f:
+        f.write("no_such_key = 1\n")
+    e.proc.send_signal(signal.SIGHUP)
+    e.wait_log("unknown key 'no_such_key' in [echod]; keeping the running "
+               "configuration")
+    c = Client(e.port)
+    assert c.line().startswith("* OK")
+    c.send(b"still here\r\n")
+    assert c.line() == "still here"
+    c.close()
+    with open(e.conf, "w") as f:
+        f.write(good)
+    e.proc.send_signal(signal.SIGHUP)
+    e.wait_log("reload: %s read" % e.conf)
+    assert e.proc.poll() is None
