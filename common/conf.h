@@ -73,6 +73,11 @@ void	 conf_write_defaults(FILE *fp, const struct conf_key *const *schemas);
 
 /* the schema every Bastide program accepts (conf_schema.c) */
 extern const struct conf_key conf_schema_bastide[];
+/* [smtpd] conf_schema_smtpd.c, [queue] conf_schema_queue.c,
+ * [imapd] conf_schema_imapd.c */
+extern const struct conf_key conf_schema_smtpd[];
+extern const struct conf_key conf_schema_queue[];
+extern const struct conf_key conf_schema_imapd[];
 extern const struct conf_key *const conf_schemas_bastide[];
 
 #endif

@@ -102,7 +102,11 @@ const struct conf_key conf_schema_bastide[] = {
 	{ NULL }
 };
 
+/* each daemon's sections live in their own table, conf_schema_<d>.c */
 const struct conf_key *const conf_schemas_bastide[] = {
 	conf_schema_bastide,
+	conf_schema_smtpd,
+	conf_schema_queue,
+	conf_schema_imapd,
 	NULL
 };

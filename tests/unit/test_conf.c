@@ -199,6 +199,7 @@ the_shipped_example_file_loads_and_documents_every_key(void **state)
 	char *error = NULL, *text, *needle;
 	FILE *fp;
 	long len;
+	size_t i;
 
 	if (conf_load(path, conf_schemas_bastide, &conf, &error) < 0)
 		fail_msg("%s", error);
@@ -211,14 +212,18 @@ the_shipped_example_file_loads_and_documents_every_key(void **state)
 	text = calloc(1, (size_t)len + 1);
 	assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
 	fclose(fp);
-	for (key = conf_schema_bastide; key->section != NULL; key++) {
-		if (asprintf(&needle, "\n#%s = %s\n", key->name, key->def) < 0)
-			fail();
-		if (strstr(text, needle) == NULL)
-			fail_msg("conf/bastide.conf lacks [%s] %s = %s (run "
-			    "bastidectl conf defaults)", key->section,
-			    key->name, key->def);
-		free(needle);
+	for (i = 0; conf_schemas_bastide[i] != NULL; i++) {
+		for (key = conf_schemas_bastide[i]; key->section != NULL;
+		    key++) {
+			if (asprintf(&needle, "\n#%s = %s\n", key->name,
+			    key->def) < 0)
+				fail();
+			if (strstr(text, needle) == NULL)
+				fail_msg("conf/bastide.conf lacks [%s] %s = %s "
+				    "(run bastidectl conf defaults)",
+				    key->section, key->name, key->def);
+			free(needle);
+		}
 	}
 	free(text);
 }
