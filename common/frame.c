@@ -213,6 +213,33 @@ frame_feed(struct frame *f, const void *data, size_t len, size_t *used_r,
 	}
 }
 
+/* frame_set_max_line - a new ceiling for the following lines */
+void
+frame_set_max_line(struct frame *f, size_t max_line)
+{
+	if (max_line < 2)
+		panic("frame_set_max_line: max_line %zu < 2", max_line);
+	f->max_line = max_line;
+	/* the buffer may hold the line being handled, longer than the new
+	 * ceiling; it is reset before the next one is framed, and only the
+	 * framer's own check (have < max_line) decides what fits */
+	f->line.max = max_line;
+}
+
+/* frame_read_raw - deliver the next n bytes as a literal, unparsed */
+void
+frame_read_raw(struct frame *f, uint64_t n)
+{
+	if (f->state != FRAME_STATE_LINE ||
+	    (!f->line_done && buf_avail(&f->line) > 0))
+		panic("frame_read_raw in state %d with a partial line",
+		    (int)f->state);
+	f->state = FRAME_STATE_LITERAL;
+	f->lit_left = n;
+	f->lit_plus = true;
+	f->lit_too_big = false;
+}
+
 /* frame_literal_accept - the caller sent "+ go ahead": read the literal */
 void
 frame_literal_accept(struct frame *f)

@@ -31,6 +31,11 @@
  * After a literal the framer is back in line mode: the next line is the
  * rest of the command that contained the literal, and may end in another
  * literal.  Assembling a command from its pieces is the protocol's job.
+ *
+ * Raw reads (SMTP BDAT, RFC 3030): after a line, frame_read_raw(f, n)
+ * makes the next n bytes a literal whatever they hold, delivered as
+ * FRAME_LITERAL_DATA pieces and a FRAME_LITERAL_END (at once for n = 0),
+ * without max_literal and without a decision; then lines again.
  */
 #ifndef BASTIDE_FRAME_H
 #define BASTIDE_FRAME_H
@@ -101,6 +106,13 @@ void	 frame_reset(struct frame *f);
  */
 enum frame_event frame_feed(struct frame *f, const void *data, size_t len,
 	    size_t *used_r, struct frame_item *item_r);
+
+/* the ceiling for the lines after the current one (SMTP raises it for
+ * DATA and lowers it again for commands); max_line >= 2 */
+void	 frame_set_max_line(struct frame *f, size_t max_line);
+/* the next n bytes are raw data (BDAT); call between events, with no
+ * partial line or literal pending */
+void	 frame_read_raw(struct frame *f, uint64_t n);
 
 /* decide on a sync literal announced by the last line (FRAME_WAIT);
  * accepting one flagged literal_too_big is a bug and panics */

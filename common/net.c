@@ -3,7 +3,9 @@
 
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -43,6 +45,8 @@ struct net_listener {
 	struct net_server	*srv;
 	int			 fd;
 	bool			 tls;
+	int			 tag;		/* the daemon's role */
+	char			*unix_path;	/* unlinked when closed */
 	struct event		*ev;
 	char			*name;
 };
@@ -70,6 +74,7 @@ struct net_server {
 	bool			 accept_paused;
 	struct event		*accept_timer;
 	struct event		*drain_timer;
+	void			*data;		/* the daemon's */
 };
 
 struct conn_job {
@@ -86,6 +91,7 @@ struct conn {
 	struct net_server	*srv;
 	int			 fd;
 	char			 id[24];
+	int			 tag;		/* of the listener */
 	char			 peer[INET6_ADDRSTRLEN];
 	unsigned char		 addr[16];
 	struct event		*ev_read, *ev_write, *ev_timer;
@@ -221,6 +227,20 @@ net_server_new(struct event_base *base, const struct net_limits *limits,
 		rnd = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
 	snprintf(srv->id_prefix, sizeof(srv->id_prefix), "%08x", rnd);
 	return srv;
+}
+
+/* net_server_set_data - attach the daemon's own state */
+void
+net_server_set_data(struct net_server *srv, void *data)
+{
+	srv->data = data;
+}
+
+/* net_server_data - the daemon's own state */
+void *
+net_server_data(const struct net_server *srv)
+{
+	return srv->data;
 }
 
 /* net_server_set_workers - the pool for conn_submit() */
@@ -363,7 +383,9 @@ net_accepted(struct net_server *srv, struct net_listener *l, int fd,
 		return;
 	}
 	ip = net_ip_find(srv, key, false);
-	if (srv->limits.max_connections_per_ip > 0 && ip != NULL &&
+	/* a Unix socket's peers all look alike: no per-IP limit there */
+	if (l->unix_path == NULL &&
+	    srv->limits.max_connections_per_ip > 0 && ip != NULL &&
 	    ip->count >= srv->limits.max_connections_per_ip) {
 		net_refuse(srv, l, fd, peer, "max_connections_per_ip reached");
 		return;
@@ -376,6 +398,7 @@ net_accepted(struct net_server *srv, struct net_listener *l, int fd,
 	c = xcalloc(1, sizeof(*c));
 	c->srv = srv;
 	c->fd = fd;
+	c->tag = l->tag;
 	memcpy(c->addr, key, 16);
 	str_copy(c->peer, sizeof(c->peer), peer);
 	snprintf(c->id, sizeof(c->id), "%s%llx", srv->id_prefix,
@@ -478,7 +501,7 @@ net_on_accept(evutil_socket_t lfd, short what, void *arg)
 /* net_listen_addr - one listening socket on a resolved address */
 static int
 net_listen_addr(struct net_server *srv, const struct sockaddr *sa,
-    socklen_t salen, bool tls, const char *name, char **error_r)
+    socklen_t salen, bool tls, int tag, const char *name, char **error_r)
 {
 	struct net_listener *l;
 	int fd, one = 1;
@@ -501,10 +524,20 @@ net_listen_addr(struct net_server *srv, const struct sockaddr *sa,
 		close(fd);
 		return -1;
 	}
+	/* a Unix socket: for the daemon's own group, as Postfix's are */
+	if (sa->sa_family == AF_UNIX && chmod(name, 0660) < 0) {
+		*error_r = xasprintf("chmod(%s): %s", name, strerror(errno));
+		close(fd);
+		(void)unlink(name);
+		return -1;
+	}
 	l = xcalloc(1, sizeof(*l));
 	l->srv = srv;
 	l->fd = fd;
 	l->tls = tls;
+	l->tag = tag;
+	if (sa->sa_family == AF_UNIX)
+		l->unix_path = xstrdup(name);
 	l->name = xstrdup(name);
 	l->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, net_on_accept,
 	    l);
@@ -520,7 +553,7 @@ net_listen_addr(struct net_server *srv, const struct sockaddr *sa,
 /* net_listen_host - resolve a numeric host and port and listen */
 static int
 net_listen_host(struct net_server *srv, const char *host, const char *port,
-    bool tls, const char *name, char **error_r)
+    bool tls, int tag, const char *name, char **error_r)
 {
 	struct addrinfo hints, *res;
 	int r;
@@ -535,15 +568,68 @@ net_listen_host(struct net_server *srv, const char *host, const char *port,
 		    gai_strerror(r));
 		return -1;
 	}
-	r = net_listen_addr(srv, res->ai_addr, res->ai_addrlen, tls, name,
-	    error_r);
+	r = net_listen_addr(srv, res->ai_addr, res->ai_addrlen, tls, tag,
+	    name, error_r);
 	freeaddrinfo(res);
 	return r;
+}
+
+/*
+ * net_listen_unix - a Unix stream socket at path.  A socket file left by a
+ * previous run is removed only when nobody answers on it, so a second
+ * daemon cannot steal a running one's socket.
+ */
+static int
+net_listen_unix(struct net_server *srv, const char *path, bool tls, int tag,
+    char **error_r)
+{
+	struct sockaddr_un sun;
+	struct stat sb;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (str_copy(sun.sun_path, sizeof(sun.sun_path), path) < 0) {
+		*error_r = xasprintf("listen on %s: path too long", path);
+		return -1;
+	}
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			*error_r = xasprintf("listen on %s: exists and is not "
+			    "a socket", path);
+			return -1;
+		}
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0) {
+			close(fd);
+			*error_r = xasprintf("listen on %s: a server is "
+			    "already answering there", path);
+			return -1;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (unlink(path) < 0) {
+			*error_r = xasprintf("unlink(%s): %s", path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return net_listen_addr(srv, (struct sockaddr *)&sun, sizeof(sun), tls,
+	    tag, path, error_r);
 }
 
 /* net_listen - listen on "host:port", "[v6]:port" or "*:port" */
 int
 net_listen(struct net_server *srv, const char *addr, bool tls,
+    char **error_r)
+{
+	return net_listen_tag(srv, addr, tls, 0, error_r);
+}
+
+/* net_listen_tag - listen, marking the connections with the role tag */
+int
+net_listen_tag(struct net_server *srv, const char *addr, bool tls, int tag,
     char **error_r)
 {
 	char *copy, *host, *port, *end;
@@ -556,6 +642,8 @@ net_listen(struct net_server *srv, const char *addr, bool tls,
 		    addr);
 		return -1;
 	}
+	if (addr[0] == '/')
+		return net_listen_unix(srv, addr, tls, tag, error_r);
 	copy = xstrdup(addr);
 	host = copy;
 	if (host[0] == '[') {
@@ -574,22 +662,23 @@ net_listen(struct net_server *srv, const char *addr, bool tls,
 	if (*host == '\0' || str_to_u64(port, 1, 65535, &n) < 0)
 		goto bad;
 	if (strcmp(host, "*") == 0) {
-		r = net_listen_host(srv, "0.0.0.0", port, tls, addr, error_r);
-		if (r == 0 && net_listen_host(srv, "::", port, tls, addr,
+		r = net_listen_host(srv, "0.0.0.0", port, tls, tag, addr,
+		    error_r);
+		if (r == 0 && net_listen_host(srv, "::", port, tls, tag, addr,
 		    &error6) < 0) {
 			/* a host without IPv6 still serves IPv4 */
 			log_debug("%s", error6);
 			free(error6);
 		}
 	} else {
-		r = net_listen_host(srv, host, port, tls, addr, error_r);
+		r = net_listen_host(srv, host, port, tls, tag, addr, error_r);
 	}
 	free(copy);
 	return r;
 bad:
 	free(copy);
 	*error_r = xasprintf("listen address \"%s\": want HOST:PORT, "
-	    "[IPV6]:PORT or *:PORT", addr);
+	    "[IPV6]:PORT, *:PORT or /PATH", addr);
 	return -1;
 }
 
@@ -622,6 +711,10 @@ net_stop_listening(struct net_server *srv)
 		srv->listeners = l->next;
 		event_free(l->ev);
 		close(l->fd);
+		if (l->unix_path != NULL && unlink(l->unix_path) < 0 &&
+		    errno != ENOENT)
+			log_warn("unlink(%s)", l->unix_path);
+		free(l->unix_path);
 		free(l->name);
 		free(l);
 	}
@@ -1108,6 +1201,13 @@ conn_id(const struct conn *c)
 	return c->id;
 }
 
+/* conn_listener_tag - the tag of the listener the connection came in on */
+int
+conn_listener_tag(const struct conn *c)
+{
+	return c->tag;
+}
+
 /* conn_peer - the client's address as text */
 const char *
 conn_peer(const struct conn *c)
@@ -1219,6 +1319,22 @@ conn_literal_refuse(struct conn *c)
 {
 	frame_literal_refuse(&c->fr);
 	conn_kick(c);
+}
+
+/* conn_set_max_line - the line ceiling from the next line on */
+void
+conn_set_max_line(struct conn *c, size_t max_line)
+{
+	frame_set_max_line(&c->fr, max_line < 2 ? 2 : max_line);
+}
+
+/* conn_read_raw - the next n input bytes are data, not lines */
+void
+conn_read_raw(struct conn *c, uint64_t n)
+{
+	frame_read_raw(&c->fr, n);
+	if (!conn_input_stopped(c))
+		conn_kick(c);	/* n = 0 ends at once, with no input */
 }
 
 /* conn_set_idle_timeout - a new idle timeout, counted from now */

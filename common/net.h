@@ -50,7 +50,13 @@
  *   idle_timeout            CONF_DURATION
  *   max_line                CONF_SIZE, bytes of a line incl. CRLF
  * Addresses are "127.0.0.1:143", "[::1]:143" or "*:25" (every IPv4 and,
- * when the host has it, every IPv6 address).
+ * when the host has it, every IPv6 address), or an absolute path for a
+ * Unix stream socket (mode 0660; a stale socket file is replaced, a live
+ * one is an error; removed again when the listener closes; no per-IP
+ * limit there, and conn_peer() is "local").
+ *
+ * Roles: a daemon with several kinds of port (SMTP's mx, submission,
+ * LMTP) listens with net_listen_tag() and asks conn_listener_tag().
  */
 #ifndef BASTIDE_NET_H
 #define BASTIDE_NET_H
@@ -107,11 +113,17 @@ struct net_server *net_server_new(struct event_base *base,
 /* frees every connection (on_close is called) and listener; free it
  * before the worker pool, whose lanes it releases */
 void	 net_server_free(struct net_server **srv);
+/* the daemon's own pointer, for its handlers (borrowed) */
+void	 net_server_set_data(struct net_server *srv, void *data);
+void	*net_server_data(const struct net_server *srv);
 /* jobs of conn_submit() go to this pool (borrowed) */
 void	 net_server_set_workers(struct net_server *srv, struct workers *w);
 /* listen on an address ("127.0.0.1:143", "[::1]:993", "*:25") */
 int	 net_listen(struct net_server *srv, const char *addr, bool tls,
 	    char **error_r);
+/* the same, and every connection it accepts carries tag (a role) */
+int	 net_listen_tag(struct net_server *srv, const char *addr, bool tls,
+	    int tag, char **error_r);
 /* every address of the section's listen and listen_tls keys */
 int	 net_listen_from_conf(struct net_server *srv, const struct conf *conf,
 	    const char *section, char **error_r);
@@ -131,6 +143,8 @@ void	*conn_data(const struct conn *c);
 struct net_server *conn_server(const struct conn *c);
 /* unique per process lifetime, also the log session id */
 const char *conn_id(const struct conn *c);
+/* the tag given to net_listen_tag() (0 for net_listen()) */
+int	 conn_listener_tag(const struct conn *c);
 /* peer address as text, "192.0.2.1" or "2001:db8::1" */
 const char *conn_peer(const struct conn *c);
 
@@ -151,6 +165,14 @@ void	 conn_resume_input(struct conn *c);
 /* answer a sync literal (FRAME_LINE with literal && !literal_plus) */
 void	 conn_literal_accept(struct conn *c);
 void	 conn_literal_refuse(struct conn *c);
+/* the line ceiling (CRLF included) from the next line on, e.g. SMTP's
+ * 512 for commands and more for DATA; call it from on_input or between
+ * events */
+void	 conn_set_max_line(struct conn *c, size_t max_line);
+/* the next n input bytes are raw data (SMTP BDAT): FRAME_LITERAL_DATA
+ * pieces then FRAME_LITERAL_END, whatever they hold; call it from the
+ * on_input of the line announcing them */
+void	 conn_read_raw(struct conn *c, uint64_t n);
 /* new idle timeout for this connection (IMAP IDLE); 0: none */
 void	 conn_set_idle_timeout(struct conn *c, uint64_t ms);
 

@@ -64,23 +64,54 @@ pending_new(const char *dir, uint64_t *bytes, uint64_t *msgs)
 	free(newd);
 }
 
+/*
+ * Past this many unindexed files in new/, a quota-checked delivery syncs
+ * the folder first: scanning new/ on every delivery costs time in
+ * proportion to the mail nobody has read yet, and a sync moves it into
+ * the index once for all of them.
+ */
+#define PENDING_SYNC_THRESHOLD	256
+
+/* sync_folder - index what waits in new/ of the recipient's folder */
+static void
+sync_folder(struct store_rcpt *rc, struct target *tg)
+{
+	struct store_mailbox *mb;
+	const char *error;
+
+	if (store_mailbox_open(tg->u, strcmp(tg->dir, tg->u->maildir) == 0 ?
+	    "INBOX" : rc->mailbox, &mb, &error) < 0)
+		return;
+	if (store_mailbox_sync(mb, &error) < 0)
+		log_warnx("store %s: sync before quota check: %s", rc->user,
+		    error);
+	store_mailbox_close(&mb);
+}
+
 /* check_quota - 0 if one more message of len bytes fits */
 static int
 check_quota(struct store_rcpt *rc, struct target *tg, size_t len)
 {
-	uint64_t bytes = 0, msgs = 0;
+	uint64_t bytes = 0, msgs = 0, pbytes = 0, pmsgs = 0;
 	const char *error;
 
 	if (rc->quota_bytes == 0 && rc->quota_messages == 0)
 		return 0;
+	/* XXX: only the target folder's new/ is counted as pending; mail
+	 * waiting in other folders' new/ is counted once indexed */
+	pending_new(tg->dir, &pbytes, &pmsgs);
+	if (pmsgs > PENDING_SYNC_THRESHOLD) {
+		sync_folder(rc, tg);
+		pbytes = pmsgs = 0;
+		pending_new(tg->dir, &pbytes, &pmsgs);
+	}
 	if (store_user_usage(tg->u, &bytes, &msgs, &error) < 0) {
 		rc->result = STORE_ERR_TEMP;
 		rc->error = error;
 		return -1;
 	}
-	/* XXX: only the target folder's new/ is counted as pending; mail
-	 * waiting in other folders' new/ is counted once indexed */
-	pending_new(tg->dir, &bytes, &msgs);
+	bytes += pbytes;
+	msgs += pmsgs;
 	if ((rc->quota_bytes != 0 && bytes + len > rc->quota_bytes) ||
 	    (rc->quota_messages != 0 && msgs + 1 > rc->quota_messages)) {
 		rc->result = STORE_ERR_QUOTA;

@@ -22,6 +22,8 @@ static const struct ctl_group ctl_groups[] = {
 	{ "conf", ctl_conf, "conf check | conf defaults" },
 	{ "user", ctl_user, "user show|resolve|auth|batch|bench ..." },
 	{ "store", ctl_store, "store check [--repair] USER" },
+	{ "queue", ctl_queue,
+	  "queue list | flush [ID] | delete ID | hold ID | release ID" },
 };
 
 /* usage - list every command group */

@@ -15,5 +15,7 @@ typedef int ctl_group_fn(int argc, char **argv, struct conf *conf);
 int	 ctl_conf(int argc, char **argv, struct conf *conf);
 int	 ctl_user(int argc, char **argv, struct conf *conf);
 int	 ctl_store(int argc, char **argv, struct conf *conf);
+/* ctl_queue.c; exits with sysexits codes (64 usage, 75 temporary) */
+int	 ctl_queue(int argc, char **argv, struct conf *conf);
 
 #endif

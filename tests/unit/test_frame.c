@@ -81,6 +81,24 @@ static const struct frame_case frame_cases[] = {
 	  "L:A {5x}\nL:A {}\nL:A 5}\nL:{+}\n" },
 	{ "literal with bare LF", 64, 8, true, "A {2}\nab\r\n",
 	  "L:A {2}/lf/lit=2\nACCEPT\nD:ab\nEND\nL:\n" },
+	/* raw reads (BDAT) and max_line changes, see transcript_event() */
+	{ "raw read takes line ends, dots and braces as data", 16, 8, true,
+	  "RAW 9\r\n.\r\n{1}\r\n\nNOOP\r\n",
+	  "L:RAW 9\nD:.\r\n{1}\r\n\n\nEND\nL:NOOP\n" },
+	{ "raw read of zero bytes ends at once", 16, 8, false,
+	  "RAW 0\r\nNOOP\r\n", "L:RAW 0\nEND\nL:NOOP\n" },
+	{ "raw read passes max_line and max_literal", 8, 4, false,
+	  "RAW 20\r\n0123456789abcdefghijok\r\n",
+	  "L:RAW 20\nD:0123456789abcdefghij\nEND\nL:ok\n" },
+	{ "two raw reads back to back", 16, 8, false,
+	  "RAW 2\r\nabRAW 1\r\nc\r\n",
+	  "L:RAW 2\nD:ab\nEND\nL:RAW 1\nD:c\nEND\nL:\n" },
+	{ "a raised max_line applies from the next line", 16, 8, false,
+	  "MAXLINE 32\r\n0123456789abcdefghij\r\n",
+	  "L:MAXLINE 32\nL:0123456789abcdefghij\n" },
+	{ "a lowered max_line applies from the next line", 16, 8, false,
+	  "MAXLINE 6\r\nabcd\r\nabcde\r\nok\r\n",
+	  "L:MAXLINE 6\nL:abcd\nTOO_LONG\nL:ok\n" },
 };
 
 struct transcript {
@@ -111,6 +129,11 @@ transcript_event(struct transcript *t, struct frame *f, enum frame_event ev,
 			    it->literal_size, it->literal_plus ? "+" : "",
 			    it->literal_too_big ? "!" : "");
 		buf_append_str(&t->b, "\n");
+		/* the commands of the raw read and max_line cases */
+		if (strncmp(it->data, "RAW ", 4) == 0)
+			frame_read_raw(f, strtoull(it->data + 4, NULL, 10));
+		else if (strncmp(it->data, "MAXLINE ", 8) == 0)
+			frame_set_max_line(f, strtoul(it->data + 8, NULL, 10));
 		break;
 	case FRAME_LINE_TOO_LONG:
 		buf_append_str(&t->b, "TOO_LONG\n");

@@ -267,6 +267,35 @@ delivery_over_quota_is_refused_with_its_own_result(void **state)
 }
 
 static void
+a_pile_of_unread_mail_is_indexed_and_still_counted_against_the_quota(
+    void **state)
+{
+	struct fixture *f = *state;
+	struct store_rcpt rc;
+	char *newd;
+	unsigned int i, n = 300;
+	size_t len = strlen(msg1);
+
+	memset(&rc, 0, sizeof(rc));
+	rc.user = "alice@example.test";
+	rc.quota_messages = n + 1;
+	for (i = 0; i < n; i++)
+		assert_int_equal(store_deliver(f->st, msg1, len, &rc, 1), 0);
+	/* past the threshold, a delivery synced new/ into the index, so
+	 * new/ does not keep growing with every unread message */
+	newd = mpath(f, "new");
+	if (tu_count(newd) >= (int)n)
+		fail_msg("got %d files in new/, want fewer than %u",
+		    tu_count(newd), n);
+	free(newd);
+	/* every message counts, indexed or not: one more fits, not two */
+	assert_int_equal(store_deliver(f->st, msg1, len, &rc, 1), 0);
+	assert_int_equal(store_deliver(f->st, msg1, len, &rc, 1), -1);
+	assert_int_equal(rc.result, STORE_ERR_QUOTA);
+	assert_int_equal(status(f, "INBOX").messages, n + 1);
+}
+
+static void
 delivery_refuses_users_that_would_leave_the_root(void **state)
 {
 	struct fixture *f = *state;
@@ -1202,6 +1231,7 @@ main(void)
 		T(delivery_links_one_durable_file_into_every_recipient),
 		T(delivery_to_one_folder_twice_stores_two_messages),
 		T(delivery_over_quota_is_refused_with_its_own_result),
+		T(a_pile_of_unread_mail_is_indexed_and_still_counted_against_the_quota),
 		T(delivery_refuses_users_that_would_leave_the_root),
 		T(failed_fsync_fails_the_delivery_and_leaves_nothing),
 		T(directory_fsyncs_are_shared_but_never_skipped),
