@@ -30,11 +30,14 @@
 #include "tls.h"
 #include "workers.h"
 #include "xmalloc.h"
+#include "zstream.h"
 
 #define NET_READ_SIZE		16384	/* one read, and the most input
 					 * kept while input is stopped */
 #define NET_WRITE_CHUNK		16384
 #define NET_READS_PER_EVENT	4	/* fairness between connections */
+#define NET_INFLATE_PER_EVENT	(256 * 1024)	/* the same, for what 64 KB
+					 * of compressed input can become */
 #define NET_ACCEPTS_PER_EVENT	32
 #define NET_IP_BUCKETS		1024
 #define NET_CLOSE_FLUSH_MS	10000	/* time to send the last words */
@@ -111,6 +114,11 @@ struct conn {
 	struct frame		 fr;
 	struct buf		 in;		/* unframed, input stopped */
 	struct buf		 out;
+	struct zstream		*zs;		/* COMPRESS=DEFLATE, or NULL */
+	bool			 z_switch;	/* the rest is deflated */
+	struct buf		 zin;		/* deflated, input stopped */
+	struct buf		 wire;		/* deflated (or pre-COMPRESS)
+						 * bytes for the socket */
 	struct worker_queue	*lane;
 	struct conn_job		*job;
 	void			*data;
@@ -813,7 +821,7 @@ conn_update_events(struct conn *c)
 		return;
 	}
 	conn_set_read(c, !conn_input_stopped(c));
-	conn_set_write(c, buf_avail(&c->out) > 0);
+	conn_set_write(c, conn_output_pending(c) > 0);
 }
 
 /*
@@ -883,6 +891,9 @@ conn_free(struct conn *c, bool force)
 	frame_deinit(&c->fr);
 	buf_deinit(&c->in);
 	buf_deinit(&c->out);
+	zstream_free(&c->zs);
+	buf_deinit(&c->zin);
+	buf_deinit(&c->wire);
 	free(c);
 	if (srv->draining && srv->nconns == 0)
 		event_base_loopexit(srv->base, NULL);
@@ -953,7 +964,8 @@ conn_frame(struct conn *c, const char *data, size_t len)
 	size_t off = 0, used;
 
 	for (;;) {
-		if (conn_input_stopped(c))
+		/* z_switch: the rest is compressed (conn_input_buffered) */
+		if (conn_input_stopped(c) || c->z_switch)
 			return off;
 		ev = frame_feed(&c->fr, data + off, len - off, &used, &item);
 		off += used;
@@ -964,23 +976,93 @@ conn_frame(struct conn *c, const char *data, size_t len)
 	}
 }
 
-/* conn_input - frame what is buffered, then read while allowed */
-static void
-conn_input(struct conn *c)
+/*
+ * conn_inflate - decompress z[0..len) and frame the result; returns the
+ * compressed bytes taken.  Stops with the input, or when *budget bytes
+ * were decompressed (deflate expands up to 1032 times: one read must not
+ * keep the loop from other connections for long): then the decompressed
+ * bytes not framed yet are kept in c->in (at most one chunk), and zlib
+ * may hold more it has decoded already, which the next call (with no
+ * new input, if need be) brings out.
+ */
+static size_t
+conn_inflate(struct conn *c, const char *z, size_t len, size_t *budget)
 {
-	static char rbuf[NET_READ_SIZE];	/* loop thread only */
+	static char pbuf[NET_READ_SIZE];	/* loop thread only */
+	const char *error;
+	size_t off = 0, used, made, framed;
+
+	while (!conn_input_stopped(c) && *budget > 0) {
+		if (zstream_inflate(c->zs, z + off, len - off, &used, pbuf,
+		    sizeof(pbuf), &made, &error) < 0) {
+			log_warnx("COMPRESS: bad compressed input from %s, "
+			    "closing: %s", c->peer, error);
+			conn_schedule_destroy(c);
+			return len;
+		}
+		off += used;
+		if (made == 0)
+			break;		/* every byte taken: wait for more */
+		*budget -= made < *budget ? made : *budget;
+		framed = conn_frame(c, pbuf, made);
+		if (framed < made) {
+			/* input stopped: keep the rest (< NET_READ_SIZE) */
+			if (buf_append(&c->in, pbuf + framed,
+			    made - framed) < 0)
+				panic("net: leftover input over its ceiling");
+			break;
+		}
+	}
+	return off;
+}
+
+/*
+ * conn_input_buffered - frame what was kept while input was stopped:
+ * decompressed (or plain) bytes in c->in first, then compressed ones in
+ * c->zin.  Right after conn_start_compress() the bytes in c->in came in
+ * after the COMPRESS command, so they are compressed: they move to zin.
+ */
+static void
+conn_input_buffered(struct conn *c, size_t *budget)
+{
 	size_t used;
-	ssize_t n;
-	int i;
 
 	/* also with nothing buffered: a literal's end is an event of its
 	 * own that may be pending */
 	used = conn_frame(c, buf_ptr(&c->in), buf_avail(&c->in));
 	buf_consume(&c->in, used);
+	if (c->z_switch) {
+		c->z_switch = false;
+		if (buf_avail(&c->in) > 0 && buf_append(&c->zin,
+		    buf_ptr(&c->in), buf_avail(&c->in)) < 0)
+			panic("net: leftover input over its ceiling");
+		buf_reset(&c->in);
+	}
+	/* with nothing in zin too: zlib may hold decoded bytes */
+	if (c->zs != NULL && buf_avail(&c->in) == 0) {
+		used = conn_inflate(c, buf_ptr(&c->zin), buf_avail(&c->zin),
+		    budget);
+		buf_consume(&c->zin, used);
+		if (buf_avail(&c->zin) == 0)
+			conn_buf_release(&c->zin);
+	}
 	if (buf_avail(&c->in) == 0)
 		conn_buf_release(&c->in);
+}
+
+/* conn_input - frame what is buffered, then read while allowed */
+static void
+conn_input(struct conn *c)
+{
+	static char rbuf[NET_READ_SIZE];	/* loop thread only */
+	size_t used, budget = NET_INFLATE_PER_EVENT;
+	ssize_t n;
+	int i;
+
+	conn_input_buffered(c, &budget);
 	for (i = 0; i < NET_READS_PER_EVENT; i++) {
-		if (conn_input_stopped(c) || buf_avail(&c->in) > 0)
+		if (conn_input_stopped(c) || buf_avail(&c->in) > 0 ||
+		    buf_avail(&c->zin) > 0 || budget == 0)
 			break;
 		n = conn_recv(c, rbuf, sizeof(rbuf));
 		if (n == TLS_AGAIN)
@@ -995,11 +1077,21 @@ conn_input(struct conn *c)
 			break;
 		}
 		conn_arm_idle(c);
+		if (c->zs != NULL) {
+			used = conn_inflate(c, rbuf, (size_t)n, &budget);
+			/* stopped: keep the rest (< NET_READ_SIZE bytes) */
+			if (used < (size_t)n && buf_append(&c->zin,
+			    rbuf + used, (size_t)n - used) < 0)
+				panic("net: leftover input over its ceiling");
+			continue;
+		}
 		used = conn_frame(c, rbuf, (size_t)n);
 		/* input stopped: keep the rest (< NET_READ_SIZE bytes) */
 		if (used < (size_t)n && buf_append(&c->in, rbuf + used,
 		    (size_t)n - used) < 0)
 			panic("net: leftover input over its ceiling");
+		if (c->z_switch)	/* the rest is compressed */
+			conn_input_buffered(c, &budget);
 	}
 	if (c->tls_starting && buf_avail(&c->in) > 0) {
 		/* CVE-2011-0411: nothing sent in plaintext after STARTTLS
@@ -1009,7 +1101,7 @@ conn_input(struct conn *c)
 		conn_buf_release(&c->in);
 	}
 	if (!conn_input_stopped(c) && (i == NET_READS_PER_EVENT ||
-	    (c->tls != NULL && tls_pending(c->tls) > 0)))
+	    budget == 0 || (c->tls != NULL && tls_pending(c->tls) > 0)))
 		conn_kick(c);	/* more is waiting; let others run first */
 	frame_shrink(&c->fr);
 	conn_update_events(c);
@@ -1060,6 +1152,63 @@ conn_begin_handshake(struct conn *c)
 	conn_handshake(c);
 }
 
+/*
+ * conn_flush_deflate - compress queued output and send it; -1 when it
+ * can not go on now (the socket is full, or the connection is dying).
+ *
+ * Plaintext is compressed a chunk at a time, and only once the previous
+ * chunk's output has left, so that a client that does not read leaves its
+ * output as plaintext in c->out, where conn_write() applies max_output,
+ * and c->wire never holds more than one chunk's worth.  The chunk that
+ * empties c->out is flushed (Z_SYNC_FLUSH): whenever everything queued
+ * has been handed to the socket, the client can decode all of it.  Writes
+ * queued between two flushes share one sync marker, not one each.
+ */
+static int
+conn_flush_deflate(struct conn *c)
+{
+	const char *error;
+	size_t len;
+	ssize_t n;
+	bool last;
+
+	for (;;) {
+		if (buf_avail(&c->wire) == 0) {
+			len = buf_avail(&c->out);
+			if (len == 0)
+				return 0;
+			last = len <= NET_WRITE_CHUNK;
+			if (!last)
+				len = NET_WRITE_CHUNK;
+			if (zstream_deflate(c->zs, buf_ptr(&c->out), len, last,
+			    &c->wire, &error) < 0) {
+				log_warnx("COMPRESS: %s, closing", error);
+				conn_schedule_destroy(c);
+				return -1;
+			}
+			buf_consume(&c->out, len);
+			continue;	/* without a flush it may be empty */
+		}
+		len = buf_avail(&c->wire);
+		if (len > NET_WRITE_CHUNK)
+			len = NET_WRITE_CHUNK;
+		if (c->send_again > 0)
+			len = c->send_again;	/* gnutls wants the same */
+		n = conn_send(c, buf_ptr(&c->wire), len);
+		if (n == TLS_AGAIN) {
+			c->send_again = c->tls != NULL ? len : 0;
+			conn_update_events(c);
+			return -1;
+		}
+		c->send_again = 0;
+		if (n < 0) {
+			conn_schedule_destroy(c);
+			return -1;
+		}
+		buf_consume(&c->wire, (size_t)n);
+	}
+}
+
 /* conn_flush - send queued output; then drain, close or start TLS */
 static void
 conn_flush(struct conn *c)
@@ -1067,6 +1216,12 @@ conn_flush(struct conn *c)
 	size_t len;
 	ssize_t n;
 
+	if (c->zs != NULL) {
+		if (conn_flush_deflate(c) < 0)
+			return;
+		if (buf_avail(&c->wire) == 0)
+			conn_buf_release(&c->wire);
+	}
 	while (buf_avail(&c->out) > 0 &&
 	    !(c->tls_starting && c->plain_left == 0)) {
 		len = buf_avail(&c->out);
@@ -1094,7 +1249,7 @@ conn_flush(struct conn *c)
 	if (buf_avail(&c->out) == 0)
 		conn_buf_release(&c->out);	/* idle: hold no buffer */
 	if (c->closing) {
-		if (buf_avail(&c->out) == 0)
+		if (conn_output_pending(c) == 0)
 			conn_schedule_destroy(c);
 		return;
 	}
@@ -1103,7 +1258,7 @@ conn_flush(struct conn *c)
 		return;
 	}
 	conn_update_events(c);
-	if (c->wrote && buf_avail(&c->out) == 0) {
+	if (c->wrote && conn_output_pending(c) == 0) {
 		c->wrote = false;
 		if (c->srv->h->on_drained != NULL)
 			c->srv->h->on_drained(c);
@@ -1259,11 +1414,11 @@ conn_printf(struct conn *c, const char *fmt, ...)
 	return 0;
 }
 
-/* conn_output_pending - bytes not yet sent */
+/* conn_output_pending - bytes not yet sent (see net.h with COMPRESS) */
 size_t
 conn_output_pending(const struct conn *c)
 {
-	return buf_avail(&c->out);
+	return buf_avail(&c->out) + buf_avail(&c->wire);
 }
 
 /* conn_close - send what is queued, then close */
@@ -1273,7 +1428,7 @@ conn_close(struct conn *c)
 	if (c->closing || c->destroy)
 		return;
 	c->closing = true;
-	if (buf_avail(&c->out) == 0 || c->handshaking) {
+	if (conn_output_pending(c) == 0 || c->handshaking) {
 		conn_schedule_destroy(c);
 		return;
 	}
@@ -1357,6 +1512,11 @@ conn_start_tls(struct conn *c, const char **error_r)
 		*error_r = "TLS is already active";
 		return -1;
 	}
+	if (c->zs != NULL) {
+		/* TLS would have to go under the compression, mid-stream */
+		*error_r = "compression is active";
+		return -1;
+	}
 	if (c->closing || c->destroy) {
 		*error_r = "connection is closing";
 		return -1;
@@ -1390,6 +1550,56 @@ const char *
 conn_tls_cipher(const struct conn *c)
 {
 	return c->tls != NULL && !c->handshaking ? tls_cipher(c->tls) : NULL;
+}
+
+/* conn_start_compress - COMPRESS=DEFLATE after the queued reply */
+int
+conn_start_compress(struct conn *c, const char **error_r)
+{
+	if (c->zs != NULL) {
+		*error_r = "compression is already active";
+		return -1;
+	}
+	if (c->tls_starting || c->handshaking) {
+		*error_r = "TLS negotiation is in progress";
+		return -1;
+	}
+	if (c->closing || c->destroy) {
+		*error_r = "connection is closing";
+		return -1;
+	}
+	if (!frame_idle(&c->fr)) {
+		/* a partial line or a literal: raw bytes already framed */
+		*error_r = "input is in the middle of a command";
+		return -1;
+	}
+	c->zs = zstream_new();
+	buf_init(&c->zin, NET_READ_SIZE);
+	/*
+	 * What is queued (the OK) is sent as it is: it moves to the wire
+	 * buffer, which conn_flush_deflate() sends before compressing
+	 * anything.  Its length stays the same, for a TLS retry (send_again).
+	 */
+	buf_init(&c->wire, 0);
+	if (buf_avail(&c->out) > 0 && buf_append(&c->wire, buf_ptr(&c->out),
+	    buf_avail(&c->out)) < 0)
+		panic("net: unbounded buffer over its ceiling");
+	conn_buf_release(&c->out);
+	/* bytes after the command are compressed: conn_frame() stops at
+	 * z_switch and conn_input_buffered() moves them to zin */
+	c->z_switch = true;
+	log_info("COMPRESS=DEFLATE started");
+	if (!conn_input_stopped(c))
+		conn_kick(c);	/* bytes may be waiting in c->in */
+	conn_update_events(c);
+	return 0;
+}
+
+/* conn_is_compressed - whether COMPRESS=DEFLATE is on */
+bool
+conn_is_compressed(const struct conn *c)
+{
+	return c->zs != NULL;
 }
 
 /* conn_job_run - in a worker thread: the handler's blocking part */

@@ -36,6 +36,24 @@
  * buffer are allocated when used and freed when empty; reads go through
  * one loop-wide buffer.
  *
+ * Compression (IMAP COMPRESS=DEFLATE, RFC 4978; conn_start_compress()):
+ * a layer between conn_write() and TLS, so plaintext -> deflate -> TLS.
+ * conn_write() still queues plaintext, and max_output counts plaintext
+ * bytes not yet compressed; compression happens when the output is sent,
+ * one 16 KB chunk at a time and only after the previous chunk's output
+ * left, so the compressed bytes waiting for the socket are about one
+ * chunk.  Whenever all queued output has been compressed it has been
+ * flushed (Z_SYNC_FLUSH), so the client can decode every complete
+ * response, without a flush per conn_write().  Input is inflated as it
+ * arrives, whatever the client's flush mode (Thunderbird uses partial
+ * flushes), and framed at once: a command is never held back waiting
+ * for more compressed input (at most 256 KB of it are decompressed per
+ * loop event, for fairness).  Corrupt compressed input closes the
+ * connection with a log line.  Memory per compressed connection: zlib's
+ * state, 189 KB (ZSTREAM_MEMORY_MAX bounds it, see zstream.h), held
+ * until the connection closes, and while input is stopped at most 16 KB
+ * of compressed and 16 KB of decompressed input.
+ *
  * Limits: max_connections in all, max_connections_per_ip from one
  * address; an extra connection gets refuse_line (on plain listeners;
  * implicit-TLS ones just close it, a handshake would cost more than the
@@ -153,7 +171,9 @@ const char *conn_peer(const struct conn *c);
 int	 conn_write(struct conn *c, const void *p, size_t n);
 int	 conn_printf(struct conn *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* bytes queued and not yet sent */
+/* bytes queued and not yet sent; with compression the plaintext not
+ * yet compressed plus the compressed bytes not yet sent (0 means all
+ * was sent either way) */
 size_t	 conn_output_pending(const struct conn *c);
 /* flush what is queued, then close; safe inside any callback */
 void	 conn_close(struct conn *c);
@@ -188,6 +208,21 @@ bool	 conn_is_tls(const struct conn *c);
 /* the negotiated protocol and cipher, NULL without TLS */
 const char *conn_tls_version(const struct conn *c);
 const char *conn_tls_cipher(const struct conn *c);
+
+/*
+ * COMPRESS=DEFLATE (RFC 4978): the output queued so far (the tagged OK)
+ * is sent as it is, every later output byte is raw-deflated, and every
+ * input byte after the line being handled is raw-inflated before it is
+ * framed.  Call it from on_input or a conn_submit() done callback, on
+ * the loop thread, with the command's input complete.  Works over TLS
+ * (compression is above it); STARTTLS is refused afterwards.  -1 if
+ * compression is already active, TLS is being negotiated, the
+ * connection is closing or the input is mid-command (a partial line or
+ * a literal); nothing changes then.  Queue the OK only once the checks
+ * that can refuse have passed (conn_is_compressed()).
+ */
+int	 conn_start_compress(struct conn *c, const char **error_r);
+bool	 conn_is_compressed(const struct conn *c);
 
 /*
  * Run job(arg, out) in the worker pool; it writes its reply into out

@@ -10,8 +10,12 @@
  * Protocol: greeting "* OK echo ready"; every line comes back as it was
  * (through the worker pool, as a real command would); "STARTTLS" answers
  * "OK begin TLS" and upgrades; "TLSINFO" answers "OK <version> <cipher>";
- * "QUIT" answers "* BYE" and closes; an over-long line gets
- * "BAD line too long" and the session goes on.
+ * "COMPRESS" answers "OK deflate active" (from a worker, as IMAP's
+ * handler would) and then both directions are raw DEFLATE (RFC 4978);
+ * "COMPRESS NOW" does the same from the loop thread, inside on_input; a
+ * second COMPRESS, or STARTTLS under compression, gets a NO; "QUIT"
+ * answers "* BYE" and closes; an over-long line gets "BAD line too long"
+ * and the session goes on.
  */
 #include "config.h"
 
@@ -85,6 +89,34 @@ echod_job_done(struct conn *c, void *arg, bool cancelled)
 	free(arg);
 }
 
+/* echod_compress_job - in a worker: the go-ahead for COMPRESS */
+static void
+echod_compress_job(void *arg, struct buf *out)
+{
+	(void)buf_printf(out, "OK deflate active\r\n");
+}
+
+/* echod_compress_start - the OK is queued: compress from here on */
+static void
+echod_compress_start(struct conn *c)
+{
+	const char *error;
+
+	if (conn_start_compress(c, &error) < 0) {
+		/* the client was told OK already: no way to go on */
+		log_warnx("COMPRESS: %s", error);
+		conn_close(c);
+	}
+}
+
+/* echod_compress_done - on the loop: the job queued the OK */
+static void
+echod_compress_done(struct conn *c, void *arg, bool cancelled)
+{
+	if (!cancelled)
+		echod_compress_start(c);
+}
+
 /* echod_on_connect - greet */
 static void
 echod_on_connect(struct conn *c)
@@ -106,12 +138,29 @@ echod_line(struct conn *c, const struct frame_item *item)
 			conn_printf(c, "BAD TLS is already active\r\n");
 			return;
 		}
+		if (conn_is_compressed(c)) {
+			conn_printf(c, "NO compression is active\r\n");
+			return;
+		}
 		conn_printf(c, "OK begin TLS\r\n");
 		if (conn_start_tls(c, &error) < 0) {
 			log_warnx("STARTTLS: %s", error);
 			conn_printf(c, "* BYE TLS is not available\r\n");
 			conn_close(c);
 		}
+	} else if (strcasecmp(item->data, "COMPRESS") == 0 ||
+	    strcasecmp(item->data, "COMPRESS NOW") == 0) {
+		if (conn_is_compressed(c)) {
+			conn_printf(c, "NO compression is already active\r\n");
+			return;
+		}
+		if (item->len == strlen("COMPRESS")) {
+			conn_submit(c, echod_compress_job, echod_compress_done,
+			    NULL);
+			return;
+		}
+		conn_printf(c, "OK deflate active\r\n");
+		echod_compress_start(c);
 	} else if (strcasecmp(item->data, "TLSINFO") == 0) {
 		if (conn_is_tls(c))
 			conn_printf(c, "OK %s %s\r\n", conn_tls_version(c),

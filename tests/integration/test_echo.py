@@ -2,9 +2,10 @@
 
 echod greets "* OK echo ready", echoes every line (through the worker
 pool), upgrades on STARTTLS, answers TLSINFO with the negotiated version and
-cipher, and closes on QUIT.  These tests start it with their own config and
-self-signed certificates in a temporary directory and drive it with Python
-sockets, Python's ssl module and gnutls-cli.
+cipher, compresses on COMPRESS (RFC 4978) and closes on QUIT.  These tests
+start it with their own config and self-signed certificates in a temporary
+directory and drive it with Python sockets, Python's ssl and zlib modules
+and gnutls-cli.
 """
 import os
 import queue
@@ -16,6 +17,7 @@ import ssl
 import subprocess
 import threading
 import time
+import zlib
 
 import pytest
 
@@ -546,3 +548,274 @@ def test_sighup_with_a_broken_config_keeps_serving_with_the_old_one(
     e.proc.send_signal(signal.SIGHUP)
     e.wait_log("reload: %s read" % e.conf)
     assert e.proc.poll() is None
+
+
+# COMPRESS=DEFLATE (RFC 4978): Python's zlib plays the client, raw deflate
+# (wbits -15) both ways, with the flush modes real clients use.
+
+class ZClient:
+    """A Client after COMPRESS: deflates what it sends, inflates what it
+    reads."""
+
+    def __init__(self, client):
+        self.c = client
+        self.co = zlib.compressobj(6, zlib.DEFLATED, -15)
+        self.do = zlib.decompressobj(-15)
+        self.pending = b""
+
+    def adopt(self):
+        """After the OK: what the Client read beyond it is compressed."""
+        self.pending = self.do.decompress(self.c.pending)
+        self.c.pending = b""
+
+    def compress(self, data, flush=zlib.Z_SYNC_FLUSH):
+        out = self.co.compress(data)
+        if flush != zlib.Z_NO_FLUSH:
+            out += self.co.flush(flush)
+        return out
+
+    def send(self, data, flush=zlib.Z_SYNC_FLUSH):
+        self.c.send(self.compress(data, flush))
+
+    def line(self):
+        while b"\r\n" not in self.pending:
+            data = self.c.sock.recv(65536)
+            if not data:
+                raise EOFError("closed; pending %r" % self.pending)
+            self.pending += self.do.decompress(data)
+        line, self.pending = self.pending.split(b"\r\n", 1)
+        return line.decode()
+
+    def rest(self):
+        """Everything until the server closes, decompressed."""
+        out = self.pending
+        self.pending = b""
+        while True:
+            data = self.c.sock.recv(65536)
+            if not data:
+                return out.decode()
+            out += self.do.decompress(data)
+
+
+def compress_on(c, command=b"COMPRESS", also=b""):
+    """COMPRESS (optionally with compressed bytes right behind it)."""
+    z = ZClient(c)
+    c.send(command + b"\r\n" + (z.compress(also) if also else b""))
+    assert c.line() == "OK deflate active"
+    z.adopt()
+    return z
+
+
+@pytest.mark.parametrize("command", [b"COMPRESS", b"COMPRESS NOW"])
+def test_compress_echoes_lines_sent_with_sync_flush(start_echod, command):
+    e = start_echod()
+    c = Client(e.port)
+    assert c.line() == "* OK echo ready"
+    z = compress_on(c, command)
+    z.send(b"hello\r\n")
+    assert z.line() == "hello"
+    z.send(b"one\r\ntwo\r\nthree\r\n")     # several in one flush
+    assert [z.line() for _ in range(3)] == ["one", "two", "three"]
+    z.send(b"TLSINFO\r\n")
+    assert z.line() == "NO not TLS"
+    z.send(b"STARTTLS\r\n")              # TLS can not go under it now
+    assert z.line() == "NO compression is active"
+    z.send(b"x" * 2000 + b"\r\nafter\r\n")   # max_line still applies
+    assert z.line() == "BAD line too long"
+    assert z.line() == "after"
+    z.send(b"QUIT\r\n")
+    assert z.rest() == "* BYE\r\n"
+    c.close()
+    e.wait_log("COMPRESS=DEFLATE started")
+
+
+@pytest.mark.parametrize("command", [b"COMPRESS", b"COMPRESS NOW"])
+def test_compressed_bytes_right_behind_compress_are_inflated(start_echod,
+                                                             command):
+    e = start_echod()
+    c = Client(e.port)
+    assert c.line() == "* OK echo ready"
+    z = compress_on(c, command, also=b"early\r\n")
+    assert z.line() == "early"
+    z.send(b"later\r\n")
+    assert z.line() == "later"
+    c.close()
+
+
+def test_partial_flush_lines_are_answered_without_more_input(start_echod):
+    """Thunderbird ends its commands with Z_PARTIAL_FLUSH, not a sync
+    marker: each must be answered before the client sends anything else."""
+    e = start_echod()
+    c = Client(e.port)
+    assert c.line() == "* OK echo ready"
+    z = compress_on(c)
+    for i in range(30):
+        z.send(b"a%d NOOP with some text %d\r\n" % (i, i * i),
+               zlib.Z_PARTIAL_FLUSH)
+        assert z.line() == "a%d NOOP with some text %d" % (i, i * i)
+    z.send(b"pie", zlib.Z_PARTIAL_FLUSH)  # one line over two flushes
+    z.send(b"ce\r\n", zlib.Z_PARTIAL_FLUSH)
+    assert z.line() == "piece"
+    z.send(b"full\r\n", zlib.Z_FULL_FLUSH)
+    assert z.line() == "full"
+    c.close()
+
+
+def test_compressed_input_byte_at_a_time_is_framed(start_echod):
+    e = start_echod()
+    c = Client(e.port)
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    assert c.line() == "* OK echo ready"
+    z = compress_on(c)
+    lines = [b"byte %d at a time" % i for i in range(5)]
+    data = b"".join(z.compress(l + b"\r\n", zlib.Z_PARTIAL_FLUSH)
+                    for l in lines)
+    for i in range(len(data)):
+        c.send(data[i:i + 1])
+        time.sleep(0.001)
+    assert [z.line() for _ in lines] == [l.decode() for l in lines]
+    c.close()
+
+
+def test_a_megabyte_of_compressed_lines_comes_back_intact(start_echod):
+    import random
+    e = start_echod()
+    c = Client(e.port)
+    assert c.line() == "* OK echo ready"
+    z = compress_on(c)
+    rnd = random.Random(4978)
+    alphabet = b"abcdefghijklmnopqrstuvwxyz ABCDEFGHIJ0123456789"
+    lines = []
+    total = 0
+    while total < 1 << 20:
+        line = b"%d " % len(lines) + bytes(
+            rnd.choice(alphabet) for _ in range(rnd.randrange(1, 200)))
+        lines.append(line)
+        total += len(line) + 2
+    failure = []
+
+    def sender():
+        try:
+            for i in range(0, len(lines), 50):
+                chunk = b"".join(l + b"\r\n" for l in lines[i:i + 50])
+                mode = (zlib.Z_PARTIAL_FLUSH, zlib.Z_SYNC_FLUSH,
+                        zlib.Z_NO_FLUSH)[(i // 50) % 3]
+                z.send(chunk, mode)
+            z.send(b"", zlib.Z_SYNC_FLUSH)
+        except Exception as ex:           # reported by the main thread
+            failure.append(ex)
+
+    t = threading.Thread(target=sender, daemon=True)
+    t.start()
+    c.sock.settimeout(30)
+    for i, want in enumerate(lines):
+        got = z.line()
+        assert got == want.decode(), "line %d: got %r, want %r" % (
+            i, got, want)
+    t.join(timeout=TIMEOUT)
+    assert not failure, failure
+    z.send(b"QUIT\r\n")
+    assert z.rest() == "* BYE\r\n"
+    c.close()
+
+
+def test_compress_works_over_starttls(start_echod):
+    e = start_echod()
+    c = Client(e.port)
+    assert c.line() == "* OK echo ready"
+    c.send(b"STARTTLS\r\n")
+    assert c.line() == "OK begin TLS"
+    c.starttls()
+    z = compress_on(c)
+    z.send(b"TLSINFO\r\n")
+    info = z.line()
+    assert info.startswith("OK TLS1."), info
+    z.send(b"under tls\r\n", zlib.Z_PARTIAL_FLUSH)
+    assert z.line() == "under tls"
+    big = b"y" * 1000
+    z.send(b"".join(big + b"%d\r\n" % i for i in range(300)))
+    for i in range(300):
+        assert z.line() == (big + b"%d" % i).decode()
+    z.send(b"QUIT\r\n")
+    assert z.rest() == "* BYE\r\n"
+    c.close()
+
+
+def test_garbage_compressed_input_closes_only_that_connection(start_echod):
+    e = start_echod()
+    good = Client(e.port)
+    bad = Client(e.port)
+    plain = Client(e.port)
+    for c in (good, bad, plain):
+        assert c.line() == "* OK echo ready"
+    zgood = compress_on(good)
+    zbad = compress_on(bad)
+    zbad.send(b"fine so far\r\n")
+    assert zbad.line() == "fine so far"
+    bad.send(b"\xff\xfe\xfd\xfc")         # an invalid block type
+    assert zbad.rest() == ""
+    e.wait_log("COMPRESS: bad compressed input from 127.0.0.1, closing: "
+               "invalid block type")
+    zgood.send(b"still here\r\n")
+    assert zgood.line() == "still here"
+    plain.send(b"me too\r\n")
+    assert plain.line() == "me too"
+    for c in (good, bad, plain):
+        c.close()
+
+
+def test_compress_twice_is_refused_and_the_session_goes_on(start_echod):
+    e = start_echod()
+    c = Client(e.port)
+    assert c.line() == "* OK echo ready"
+    z = compress_on(c)
+    for command in (b"COMPRESS", b"COMPRESS NOW"):
+        z.send(command + b"\r\n")
+        assert z.line() == "NO compression is already active"
+    z.send(b"still compressed\r\n")
+    assert z.line() == "still compressed"
+    c.close()
+
+
+def test_compressed_input_that_expands_a_thousandfold_is_framed_in_steps(
+        start_echod):
+    """16 MB of one byte compress to about 16 KB; the server inflates them
+    in bounded steps (letting other connections run) and goes on."""
+    e = start_echod()
+    c = Client(e.port)
+    other = Client(e.port)
+    assert c.line() == "* OK echo ready"
+    assert other.line() == "* OK echo ready"
+    z = compress_on(c)
+    bomb = z.compress(b"x" * (16 << 20) + b"\r\nafter\r\n")
+    assert len(bomb) < 64 * 1024
+    c.send(bomb)
+    other.send(b"meanwhile\r\n")
+    assert other.line() == "meanwhile"
+    assert z.line() == "BAD line too long"
+    assert z.line() == "after"
+    c.close()
+    other.close()
+
+
+def test_a_reply_larger_than_a_write_chunk_is_compressed_whole(start_echod):
+    """A 200 KB reply is deflated in several chunks, flushed only at the
+    end: it must come back whole, and smaller than it went."""
+    import random
+    e = start_echod(max_line="256k")
+    c = Client(e.port)
+    assert c.line() == "* OK echo ready"
+    z = compress_on(c)
+    rnd = random.Random(16384)
+    words = [b"alpha", b"beta", b"gamma", b"delta", b"%d" % rnd.random()]
+    line = b" ".join(rnd.choice(words) for _ in range(200 * 1024 // 6))
+    z.send(line + b"\r\n")
+    raw = 0
+    while b"\r\n" not in z.pending:
+        data = c.sock.recv(65536)
+        assert data, "closed"
+        raw += len(data)
+        z.pending += z.do.decompress(data)
+    assert z.line() == line.decode()
+    assert raw < len(line) // 2, (raw, len(line))
+    c.close()
