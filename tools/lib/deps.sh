@@ -9,7 +9,8 @@ BASTIDE_BUILD_PKGS="build-essential autoconf automake pkg-config
 	libcmocka-dev"
 BASTIDE_RUN_PKGS="slapd ldap-utils gnutls-bin"
 BASTIDE_TEST_PKGS="python3 python3-pytest python3-caldav swaks isync
-	lmdb-utils postfix libnet-ssleay-perl libio-socket-ssl-perl"
+	lmdb-utils postfix libnet-ssleay-perl libio-socket-ssl-perl
+	neomutt thunderbird"
 
 # bastide_missing_pkgs PKG... - print the packages that are not installed
 bastide_missing_pkgs() {
