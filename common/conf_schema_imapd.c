@@ -57,6 +57,20 @@ const struct conf_key conf_schema_imapd[] = {
 	  "boxes; phones want no wake-up more often than every 10 "
 	  "minutes; 0: never" },
 
+	/* background downloads announced in ID (docs/imapd.md) */
+	{ "imapd", "background_refuse", CONF_BOOL, "yes", 0, 0, NULL,
+	  "while the server is loaded, answer NO [UNAVAILABLE] to the ID "
+	  "and the body FETCHes of a session whose ID announces a "
+	  "background download (iOS Mail back-fill, background_clients); "
+	  "other sessions are never refused" },
+	{ "imapd", "background_busy_jobs", CONF_UINT, "32", 0, 1000000, NULL,
+	  "the server counts as loaded when more jobs than this wait for "
+	  "or run in the worker pool ([global] workers threads); 0: always "
+	  "loaded, so background downloads are always refused" },
+	{ "imapd", "background_clients", CONF_LIST, "", 0, 0, NULL,
+	  "ID \"name\" values (without case; no spaces) of clients whose "
+	  "every session is a background download, such as sync tools" },
+
 	/* authentication failures, per client address */
 	{ "imapd", "auth_max_failures", CONF_UINT, "10", 1, 10000, NULL,
 	  "failed logins from one address within auth_failure_window "

@@ -120,6 +120,25 @@ frame_finish_line(struct frame *f, struct frame_item *item)
 	return FRAME_LINE;
 }
 
+/* frame_head - keep the first bytes of an over-long line: those
+ * buffered, then those of this input (chunk bytes at p); no more than
+ * max_line, which is all a byte-at-a-time feed has seen by then */
+static size_t
+frame_head(struct frame *f, const char *p, size_t chunk)
+{
+	size_t have = buf_avail(&f->line), max, n, m;
+
+	max = f->max_line < FRAME_HEAD_MAX ? f->max_line : FRAME_HEAD_MAX;
+	n = have < max ? have : max;
+	if (n > 0)
+		memcpy(f->head, buf_ptr(&f->line), n);
+	m = chunk < max - n ? chunk : max - n;
+	if (m > 0)
+		memcpy(f->head + n, p, m);
+	f->head[n + m] = '\0';
+	return n + m;
+}
+
 /* frame_feed - take bytes until one event is complete */
 enum frame_event
 frame_feed(struct frame *f, const void *data, size_t len, size_t *used_r,
@@ -190,6 +209,8 @@ frame_feed(struct frame *f, const void *data, size_t len, size_t *used_r,
 		/* have < max_line always holds, so the sum cannot wrap; the
 		 * line is at least have + chunk + 1 bytes with its LF */
 		if (chunk >= f->max_line - have) {
+			item_r->len = frame_head(f, p + off, chunk);
+			item_r->data = f->head;
 			buf_reset(&f->line);
 			if (lf != NULL) {
 				off += chunk + 1;

@@ -3,18 +3,22 @@
  *
  * Turns a byte stream that arrives in arbitrary pieces into events: a
  * complete line, an over-long line, pieces of an IMAP literal.  It owns
- * only the partial line it has buffered (at most max_line bytes); literal
- * bytes are never buffered, they are handed out as pieces that point into
- * the caller's input.  Being pure, it is unit-tested byte at a time and
+ * only the partial line it has buffered (at most max_line bytes) and the
+ * head of the last over-long line; literal bytes are never buffered, they
+ * are handed out as pieces that point into the caller's input.  Being pure, it is unit-tested byte at a time and
  * fuzzed (tests/unit/test_frame.c).
  *
  * Lines end in LF.  max_line counts every byte of a line including its
  * CRLF (or bare LF): a line of exactly max_line bytes is accepted, one byte
  * more is FRAME_LINE_TOO_LONG, reported once as soon as the ceiling is
  * passed; the rest of that line up to the next LF is discarded, and
- * framing goes on with the next line.  Each line says whether it ended in
- * CRLF or in a bare LF and whether a bare CR occurred inside it, so that
- * SMTP can refuse them.
+ * framing goes on with the next line.  That event's item carries the
+ * line's first bytes as received (a CR included when it is among them),
+ * so that a protocol can still name the command it refuses (an IMAP
+ * tag): at most FRAME_HEAD_MAX of them and at most max_line, so that
+ * they do not depend on how the input was split.  Each line says whether
+ * it ended in CRLF or in a bare LF and whether a bare CR occurred inside
+ * it, so that SMTP can refuse them.
  *
  * Literals (only when f->literals is set): a line ending in "{n}" or
  * "{n+}" announces n bytes of raw data that follow it.  The line event
@@ -49,14 +53,20 @@
 enum frame_event {
 	FRAME_MORE = 0,		/* every byte was used; feed more */
 	FRAME_LINE,		/* item: one complete line */
-	FRAME_LINE_TOO_LONG,	/* a line passed max_line; rest skipped */
+	FRAME_LINE_TOO_LONG,	/* item: the head of a line that passed
+				 * max_line; the rest is skipped */
 	FRAME_LITERAL_DATA,	/* item: a piece of an accepted literal */
 	FRAME_LITERAL_END,	/* the literal is complete (or discarded) */
 	FRAME_WAIT		/* a sync literal awaits accept or refuse */
 };
 
+/* bytes of an over-long line kept for its FRAME_LINE_TOO_LONG event */
+#define FRAME_HEAD_MAX		64
+
 struct frame_item {
 	const char	*data;		/* LINE: NUL-terminated, no line end;
+					 * LINE_TOO_LONG: the line's first
+					 * bytes, NUL-terminated;
 					 * LITERAL_DATA: the piece */
 	size_t		 len;
 	bool		 crlf;		/* LINE ended in CRLF, not bare LF */
@@ -88,6 +98,7 @@ struct frame {
 	uint64_t	 lit_left;
 	bool		 lit_too_big;	/* pending WAIT literal is too big */
 	bool		 lit_plus;
+	char		 head[FRAME_HEAD_MAX + 1]; /* of an over-long line */
 };
 
 /* set up; max_line >= 2 */

@@ -715,16 +715,29 @@ store_mailbox_list_free(struct store_mailbox_info **list, size_t n)
 	xfree(list);
 }
 
-/* store_mailbox_create - a new folder: directory, then index record */
+/* store_mailbox_create - a new folder without a special use */
 int
 store_mailbox_create(struct store_user *u, const char *name,
     const char **error_r)
+{
+	return store_mailbox_create_use(u, name, 0, NULL, error_r);
+}
+
+/* store_mailbox_create_use - a new folder: directory, then index record
+ * (with its special-use attributes) */
+int
+store_mailbox_create_use(struct store_user *u, const char *name,
+    uint32_t attrs, char *mailboxid_r, const char **error_r)
 {
 	struct store_folder_rec rec;
 	struct store_txn *t;
 	char *canon, *dir, *marker;
 	int r, fd;
 
+	if ((attrs & ~(uint32_t)STORE_ATTR_SPECIAL) != 0) {
+		*error_r = "unsupported special use";
+		return -1;
+	}
 	if (store_folder_path(u, name, &canon, &dir, error_r) < 0)
 		return -1;
 	if (store_txn_begin(u->idx, true, &t, error_r) < 0)
@@ -742,9 +755,11 @@ store_mailbox_create(struct store_user *u, const char *name,
 		close(fd);
 	free(marker);
 	if (store_maildir_dirsync(u->maildir, error_r) < 0 ||
-	    folder_add(t, canon, 0, NULL, error_r) < 0 ||
+	    folder_add(t, canon, attrs, &rec, error_r) < 0 ||
 	    store_txn_commit(&t, error_r) < 0)
 		goto fail_txn;
+	if (mailboxid_r != NULL)
+		store_mailbox_id_format(&rec, mailboxid_r);
 	free(canon);
 	free(dir);
 	return 0;
@@ -1004,6 +1019,14 @@ store_mailbox_subscribe(struct store_user *u, const char *name, bool on,
 	return store_txn_commit(&t, error_r);
 }
 
+/* store_mailbox_id_format - "F" uidvalidity fid, in hex (store.h) */
+void
+store_mailbox_id_format(const struct store_folder_rec *rec, char *id)
+{
+	snprintf(id, STORE_MAILBOXID_SIZE, "F%08x%08x",
+	    (unsigned int)rec->uidvalidity, (unsigned int)rec->id);
+}
+
 /* status_from_rec - the STATUS items of a folder record */
 static void
 status_from_rec(const struct store_folder_rec *rec, struct store_status *s)
@@ -1015,6 +1038,7 @@ status_from_rec(const struct store_folder_rec *rec, struct store_status *s)
 	s->unseen = rec->unseen;
 	s->size = rec->size;
 	s->highestmodseq = rec->highestmodseq;
+	store_mailbox_id_format(rec, s->mailboxid);
 }
 
 /* store_mailbox_status - counters, after a (usually trivial) sync */
@@ -1078,6 +1102,7 @@ store_mailbox_open(struct store_user *u, const char *name,
 	}
 	mb->fid = rec.id;
 	mb->uidvalidity = rec.uidvalidity;
+	store_mailbox_id_format(&rec, mb->mailboxid);
 	*mb_r = mb;
 	return 0;
 }
@@ -1101,6 +1126,13 @@ const char *
 store_mailbox_name(const struct store_mailbox *mb)
 {
 	return mb->name;
+}
+
+/* store_mailbox_id - MAILBOXID of an open folder */
+const char *
+store_mailbox_id(const struct store_mailbox *mb)
+{
+	return mb->mailboxid;
 }
 
 /* store_mailbox_sync - changes on disk into the index */

@@ -65,9 +65,21 @@ struct store_rcpt {
 	const char	*error;		/* set when result is not STORE_OK */
 };
 
+/*
+ * A folder's RFC 8474 MAILBOXID: "F", then its UIDVALIDITY and its id in
+ * the user's index (fid), 8 lower-case hex digits each, NUL-terminated.
+ * Both numbers stay with the folder record through RENAME; neither is
+ * ever handed out twice by one index (next_uidvalidity and next_fid only
+ * grow), and a rebuilt index starts its UIDVALIDITYs at the current time,
+ * so an id names one folder for good.  A folder that vanished from disk
+ * and came back, like RENAME INBOX's new folder, is a new folder.
+ */
+#define STORE_MAILBOXID_SIZE	18
+
 struct store_status {
 	uint32_t	 messages, recent, uidnext, uidvalidity, unseen;
 	uint64_t	 size, highestmodseq;
+	char		 mailboxid[STORE_MAILBOXID_SIZE];
 };
 
 struct store_mailbox_info {
@@ -121,6 +133,16 @@ int	 store_mailbox_list(struct store_user *u,
 void	 store_mailbox_list_free(struct store_mailbox_info **list, size_t n);
 int	 store_mailbox_create(struct store_user *u, const char *name,
 	    const char **error_r);
+/*
+ * The same with special-use attributes (RFC 6154 CREATE-SPECIAL-USE):
+ * attrs is a set of STORE_ATTR_SPECIAL bits, kept in the folder record
+ * (the default folders get theirs so) and listed by store_mailbox_list();
+ * other bits fail with "unsupported special use" before anything is
+ * made.  mailboxid_r (STORE_MAILBOXID_SIZE bytes, or NULL) gets the new
+ * folder's MAILBOXID.
+ */
+int	 store_mailbox_create_use(struct store_user *u, const char *name,
+	    uint32_t attrs, char *mailboxid_r, const char **error_r);
 int	 store_mailbox_delete(struct store_user *u, const char *name,
 	    const char **error_r);
 int	 store_mailbox_rename(struct store_user *u, const char *from,
@@ -136,6 +158,8 @@ int	 store_mailbox_open(struct store_user *u, const char *name,
 	    struct store_mailbox **mb_r, const char **error_r);
 void	 store_mailbox_close(struct store_mailbox **mb);
 const char *store_mailbox_name(const struct store_mailbox *mb);
+/* its MAILBOXID (see STORE_MAILBOXID_SIZE) */
+const char *store_mailbox_id(const struct store_mailbox *mb);
 /* pick up changes made on disk by anyone (new/, renames, removals) */
 int	 store_mailbox_sync(struct store_mailbox *mb, const char **error_r);
 /* a read-write session takes the \Recent messages; *first_r is the first

@@ -39,6 +39,10 @@ struct store_iter;
 #define STORE_ATTR_TRASH	0x04
 #define STORE_ATTR_JUNK		0x08
 #define STORE_ATTR_ARCHIVE	0x10
+/* every special use a folder may carry (RFC 6154 CREATE-SPECIAL-USE) */
+#define STORE_ATTR_SPECIAL	(STORE_ATTR_DRAFTS | STORE_ATTR_SENT | \
+				 STORE_ATTR_TRASH | STORE_ATTR_JUNK | \
+				 STORE_ATTR_ARCHIVE)
 
 struct store_folder_rec {
 	uint32_t	 version;

@@ -42,6 +42,7 @@ struct store_mailbox {
 	char		*dir;		/* the folder's Maildir directory */
 	uint32_t	 fid;
 	uint32_t	 uidvalidity;
+	char		 mailboxid[STORE_MAILBOXID_SIZE];
 };
 
 struct store_snapshot {
@@ -77,5 +78,8 @@ void	 store_sync_own_change(struct store_folder_rec *rec, const char *dir);
 int	 store_sync(struct store_user *u, const char *name, const char *dir,
 	    const char **error_r);
 int64_t	 store_now_ms(void);
+/* the MAILBOXID of a folder record into id (STORE_MAILBOXID_SIZE) */
+void	 store_mailbox_id_format(const struct store_folder_rec *rec,
+	    char *id);
 
 #endif

@@ -21,6 +21,7 @@
 #include "str.h"
 #include "xmalloc.h"
 
+#include "imap_background.h"
 #include "imap_commands.h"
 #include "imap_session.h"
 #include "imap_view.h"
@@ -418,6 +419,17 @@ cmd_id(struct imap_session *s, struct imap_cmd *cmd, struct buf *out)
 		}
 		log_info("client ID %s", buf_cstr(&line));
 		buf_deinit(&line);
+	}
+	/* a later ID replaces what an earlier one said */
+	s->background = imap_background_id(keys, values, n,
+	    s->set.background_clients);
+	if (s->background)
+		log_info("client ID announces a background download");
+	if (imap_session_background_refused(s)) {
+		/* TN3189: iOS Mail postpones the download on this answer */
+		log_info("background download refused: server busy");
+		imap_reply_no(s, "UNAVAILABLE", "Server busy, try later");
+		return CMD_DONE;
 	}
 	(void)buf_append_str(out, "* ID (\"name\" \"Bastide\" \"vendor\" "
 	    "\"Bastide\" \"version\" \"" PACKAGE_VERSION "\")\r\n");

@@ -17,6 +17,7 @@
 #include "store.h"
 #include "xmalloc.h"
 
+#include "imap_background.h"
 #include "imap_commands.h"
 #include "imap_msgcmd.h"
 #include "imap_parse.h"
@@ -654,6 +655,13 @@ start(struct imap_session *s, struct imap_cmd *cmd, struct buf *out,
 	s->cmd_state_free = fetch_state_free;
 	if (imap_parse_fetch(cmd, &st->f) < 0) {
 		imap_reply_parse_error(s, cmd);
+		return NULL;
+	}
+	/* a background download announced in ID waits while the server is
+	 * loaded (imap_background.h); nothing has changed yet */
+	if (imap_background_fetch_bodies(&st->f) &&
+	    imap_session_background_refused(s)) {
+		imap_reply_no(s, "UNAVAILABLE", "Server busy, try later");
 		return NULL;
 	}
 	if (st->f.vanished && !imap_session_qresync(s)) {

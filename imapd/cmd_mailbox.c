@@ -196,6 +196,8 @@ cmd_select(struct imap_session *s, struct imap_cmd *cmd, struct buf *out)
 	s->saved_valid = false;
 	(void)imap_view_write_select(s->view, imap_session_rev2(s) ? 0 :
 	    IMAP_VIEW_RECENT, imap_session_condstore(s), out);
+	(void)buf_printf(out, "* OK [MAILBOXID (%s)] Ok\r\n",
+	    store_mailbox_id(s->view->mb));
 	if (imap_session_rev2(s)) {
 		(void)buf_append_str(out, "* LIST () \"/\" ");
 		(void)imap_write_mailbox(out, s->view->name, wflags);
@@ -223,13 +225,48 @@ cmd_select(struct imap_session *s, struct imap_cmd *cmd, struct buf *out)
 	return CMD_DONE;
 }
 
-/* cmd_create - CREATE name [(USE (...))] */
+/* the special uses a new folder may get, and the store's bit for each;
+ * \All, \Flagged and \Important name virtual mailboxes (searches over
+ * every folder), which the store does not have */
+static const struct {
+	unsigned int	 use;		/* IMAP_USE_* */
+	uint32_t	 attr;		/* STORE_ATTR_* */
+} create_uses[] = {
+	{ IMAP_USE_ARCHIVE, STORE_ATTR_ARCHIVE },
+	{ IMAP_USE_DRAFTS, STORE_ATTR_DRAFTS },
+	{ IMAP_USE_JUNK, STORE_ATTR_JUNK },
+	{ IMAP_USE_SENT, STORE_ATTR_SENT },
+	{ IMAP_USE_TRASH, STORE_ATTR_TRASH },
+};
+
+/* create_attrs - the store attributes of a USE list; *bad_r is the
+ * first IMAP_USE_* bit the store cannot keep (0: none) */
+static uint32_t
+create_attrs(unsigned int use, unsigned int *bad_r)
+{
+	uint32_t attrs = 0;
+	unsigned int left = use;
+	size_t i;
+
+	for (i = 0; i < sizeof(create_uses) / sizeof(create_uses[0]); i++)
+		if (use & create_uses[i].use) {
+			attrs |= create_uses[i].attr;
+			left &= ~create_uses[i].use;
+		}
+	*bad_r = left & -left;
+	return attrs;
+}
+
+/* cmd_create - CREATE name [(USE (...))] (RFC 6154 CREATE-SPECIAL-USE),
+ * answered with the new folder's MAILBOXID (RFC 8474) */
 enum imap_cmd_result
 cmd_create(struct imap_session *s, struct imap_cmd *cmd, struct buf *out)
 {
 	struct imap_create c;
 	const char *error, *p;
-	char *parent;
+	char *parent, id[STORE_MAILBOXID_SIZE], code[16 + STORE_MAILBOXID_SIZE];
+	unsigned int bad;
+	uint32_t attrs;
 
 	(void)out;
 	if (imap_parse_create(cmd, &c) < 0) {
@@ -242,13 +279,12 @@ cmd_create(struct imap_session *s, struct imap_cmd *cmd, struct buf *out)
 		imap_reply_no(s, "ALREADYEXISTS", "INBOX always exists");
 		return CMD_DONE;
 	}
-	if (c.use != 0) {
-		/* XXX: the store has no way yet to set a folder's special
-		 * use (only its default folders carry one), so every USE
-		 * is refused as RFC 6154 5 asks, before anything exists;
-		 * CREATE-SPECIAL-USE is not advertised until it can */
-		imap_reply_no(s, "USEATTR", "Special use %s cannot be set "
-		    "on new mailboxes", imap_use_name(c.use & -c.use));
+	/* RFC 6154 3: a use we cannot give is refused before anything
+	 * exists */
+	attrs = create_attrs(c.use, &bad);
+	if (bad != 0) {
+		imap_reply_no(s, "USEATTR", "Special use %s is not supported",
+		    imap_use_name(bad));
 		return CMD_DONE;
 	}
 	/* RFC 3501 6.3.3: superior names are created as needed */
@@ -263,11 +299,13 @@ cmd_create(struct imap_session *s, struct imap_cmd *cmd, struct buf *out)
 		}
 		free(parent);
 	}
-	if (store_mailbox_create(s->su, c.mailbox, &error) < 0) {
+	if (store_mailbox_create_use(s->su, c.mailbox, attrs, id,
+	    &error) < 0) {
 		imap_reply_store_error(s, error);
 		return CMD_DONE;
 	}
-	imap_reply_ok(s, NULL, "CREATE completed");
+	(void)snprintf(code, sizeof(code), "MAILBOXID (%s)", id);
+	imap_reply_ok(s, code, "CREATE completed");
 	return CMD_DONE;
 }
 
@@ -407,6 +445,13 @@ imap_status_write(struct imap_session *s, const char *name,
 
 		if ((items & bit) == 0)
 			continue;
+		if (bit == IMAP_STATUS_MAILBOXID) {
+			/* RFC 8474 4.3: an objectid, not a number */
+			(void)buf_printf(out, "%sMAILBOXID (%s)",
+			    first ? "" : " ", st.mailboxid);
+			first = false;
+			continue;
+		}
 		switch (bit) {
 		case IMAP_STATUS_MESSAGES:
 			v = st.messages;
@@ -436,7 +481,7 @@ imap_status_write(struct imap_session *s, const char *name,
 			v = s->set.appendlimit;
 			break;
 		default:
-			continue;	/* MAILBOXID: OBJECTID not offered */
+			continue;
 		}
 		(void)buf_printf(out, "%s%s %llu", first ? "" : " ",
 		    imap_status_item_name(bit), v);

@@ -20,8 +20,10 @@
 #include "net.h"
 #include "store.h"
 #include "store_notify.h"
+#include "workers.h"
 #include "xmalloc.h"
 
+#include "imap_background.h"
 #include "imap_commands.h"
 #include "imap_session.h"
 #include "imap_view.h"
@@ -304,6 +306,8 @@ static const struct {
 	  "Cannot move a message into its own mailbox" },
 	{ "mailbox is out of UIDs", "LIMIT", "Mailbox is out of UIDs" },
 	{ "too many watched mailboxes", "LIMIT", "Too many mailboxes open" },
+	{ "unsupported special use", "USEATTR",
+	  "Special use is not supported" },
 };
 
 /* imap_reply_store_error - a store error as NO with a response code */
@@ -339,6 +343,19 @@ imap_session_write_flags(const struct imap_session *s)
 {
 	return (s->enabled & (IMAP_ENABLED_UTF8 | IMAP_ENABLED_REV2)) != 0 ?
 	    IMAP_WRITE_UTF8 : 0;
+}
+
+/* imap_session_background_refused - a background download while the
+ * pool is loaded */
+bool
+imap_session_background_refused(const struct imap_session *s)
+{
+	unsigned int pending;
+
+	if (!s->background || !s->set.background_refuse)
+		return false;
+	pending = s->d->workers != NULL ? workers_pending(s->d->workers) : 0;
+	return imap_background_busy(pending, s->set.background_busy_jobs);
 }
 
 /* imap_session_parse_settings - parser settings for this session */
@@ -494,10 +511,11 @@ imap_session_capabilities(const struct imap_session *s, struct buf *out)
 		return;
 	}
 	(void)buf_append_str(out, " NAMESPACE UIDPLUS MOVE UNSELECT "
-	    "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE ESEARCH "
-	    "SEARCHRES CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE "
-	    "STATUS=SIZE SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
-	    "UTF8=ACCEPT BINARY MULTIAPPEND UNAUTHENTICATE");
+	    "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE "
+	    "CREATE-SPECIAL-USE ESEARCH SEARCHRES CONDSTORE QRESYNC QUOTA "
+	    "QUOTA=RES-STORAGE STATUS=SIZE SORT THREAD=ORDEREDSUBJECT "
+	    "THREAD=REFERENCES UTF8=ACCEPT BINARY MULTIAPPEND UNAUTHENTICATE "
+	    "OBJECTID");
 	if (!s->compressed)
 		(void)buf_append_str(out, " COMPRESS=DEFLATE");
 	(void)buf_printf(out, " APPENDLIMIT=%llu",
@@ -728,6 +746,7 @@ session_free(struct imap_session *s)
 		wipe(s->deferred.data, s->deferred.cap);
 	buf_deinit(&s->deferred);
 	buf_deinit(&s->line);
+	free(s->set.background_clients);
 	free(s->bye);
 	free(s->user);
 	free(s->login);
@@ -1106,9 +1125,11 @@ session_on_input(struct conn *c, enum frame_event ev,
 			session_input_line(s, NULL, true);
 			break;
 		}
-		/* the framer drops the line with its tag: untagged BAD */
+		/* the framer kept the line's first bytes: the tag, unless it
+		 * is not a valid one (then an untagged BAD); a line after a
+		 * literal belongs to a command whose tag is known */
 		if (!s->cmd_active)
-			strcpy(s->tag, "*");
+			session_tag(s, it->data, it->len);
 		s->cmd_active = true;
 		session_discard(s, "BAD", "TOOBIG", "Command line too long");
 		/* the rest of the line is discarded; no literal follows
@@ -1151,6 +1172,9 @@ session_on_connect(struct conn *c)
 	s->d = d;
 	s->conn = c;
 	s->set = d->set;
+	if (d->set.background_clients != NULL)
+		s->set.background_clients =
+		    xstrdup(d->set.background_clients);
 	s->peer = xstrdup(peer);
 	s->tls = conn_is_tls(c);
 	s->loopback = strncmp(peer, "127.", 4) == 0 ||

@@ -92,7 +92,8 @@
  *
  * Input limits: the framer refuses a sync literal over max_literal (for
  * APPEND: over appendlimit) before it is sent, and discards a LITERAL+
- * one; an over-long line is answered BAD and the rest of it discarded.
+ * one; an over-long line is answered BAD (tagged when its first bytes
+ * hold a valid tag) and the rest of it discarded.
  * Handlers see only complete, bounded commands.
  */
 #ifndef BASTIDE_IMAP_SESSION_H
@@ -118,6 +119,7 @@ struct authfail;
 struct event_base;
 struct imap_users;
 struct imap_view;
+struct workers;
 struct imap_session;
 struct imapd;
 
@@ -184,6 +186,11 @@ struct imap_settings {
 	uint64_t	 idle_keepalive_ms; /* "* OK Still here" in IDLE */
 	unsigned int	 max_user_sessions; /* per user, 0: no limit */
 	bool		 plaintext_loopback; /* no TLS needed on loopback */
+	/* background downloads (imap_background.h) */
+	bool		 background_refuse; /* while loaded */
+	unsigned int	 background_busy_jobs; /* loaded above this */
+	char		*background_clients; /* ID names, space-separated,
+					 * or NULL; each copy owns its own */
 };
 
 struct imap_session {
@@ -205,6 +212,8 @@ struct imap_session {
 
 	/* ENABLE and friends */
 	unsigned int	 enabled;	/* IMAP_ENABLED_* */
+	/* the client's ID announced a background download */
+	bool		 background;
 
 	/* IMAP_STATE_SELECTED: the mailbox (imap_view.h), else NULL */
 	struct imap_view *view;
@@ -278,6 +287,7 @@ struct imapd {
 	struct store	*store;
 	struct store_notify *notify;	/* loop thread */
 	struct authfail	*authfail;
+	struct workers	*workers;	/* the pool, for its load */
 	bool		 tls;		/* a TLS context exists */
 	struct imap_users *users;	/* sessions per user (mutex) */
 };
@@ -308,6 +318,9 @@ void	 imap_reply_store_error(struct imap_session *s, const char *error);
 /* the flags imap_write.h functions want for this session (UTF-8
  * mailbox names and strings after ENABLE UTF8=ACCEPT or IMAP4rev2) */
 unsigned int imap_session_write_flags(const struct imap_session *s);
+/* the session announced a background download (ID) and the server is
+ * loaded: refuse it with NO [UNAVAILABLE] (imap_background.h) */
+bool	 imap_session_background_refused(const struct imap_session *s);
 /* the parser settings for this session */
 void	 imap_session_parse_settings(const struct imap_session *s,
 	    struct imap_parse_settings *set);

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "authfail.h"
+#include "buf.h"
 #include "conf.h"
 #include "daemon.h"
 #include "directory.h"
@@ -53,10 +54,16 @@ struct imapd_main {
 	struct imapd		 d;
 };
 
-/* imapd_settings - [imapd] as the sessions use it */
+/* imapd_settings - [imapd] as the sessions use it (replacing what set
+ * held) */
 static void
 imapd_settings(const struct conf *conf, struct imap_settings *set)
 {
+	const char *const *clients;
+	size_t i, n;
+	struct buf b;
+
+	free(set->background_clients);
 	memset(set, 0, sizeof(*set));
 	set->max_literal = conf_size(conf, "imapd", "max_literal");
 	set->appendlimit = conf_size(conf, "imapd", "appendlimit");
@@ -71,6 +78,18 @@ imapd_settings(const struct conf *conf, struct imap_settings *set)
 	    "max_user_sessions");
 	set->plaintext_loopback = conf_bool(conf, "imapd",
 	    "allow_plaintext_auth_on_loopback");
+	set->background_refuse = conf_bool(conf, "imapd",
+	    "background_refuse");
+	set->background_busy_jobs = (unsigned int)conf_uint(conf, "imapd",
+	    "background_busy_jobs");
+	clients = conf_list(conf, "imapd", "background_clients", &n);
+	if (n > 0) {
+		buf_init(&b, 0);
+		for (i = 0; i < n; i++)
+			(void)buf_printf(&b, "%s%s", i > 0 ? " " : "",
+			    clients[i]);
+		set->background_clients = buf_steal(&b, NULL);
+	}
 }
 
 /* imapd_on_notify - a watched mailbox changed */
@@ -188,6 +207,7 @@ main(int argc, char **argv)
 	}
 	imapd_settings(m.conf, &m.d.set);
 	if (m.opts.check_only) {
+		free(m.d.set.background_clients);
 		tls_ctx_free(&m.tls);
 		conf_free(&m.conf);
 		return 0;
@@ -225,6 +245,7 @@ main(int argc, char **argv)
 	m.workers = workers_new(m.base,
 	    (unsigned int)conf_uint(m.conf, "global", "workers"));
 	net_server_set_workers(m.srv, m.workers);
+	m.d.workers = m.workers;
 	imapd_listen(&m);
 
 	daemon_start(&m.opts, m.conf);
@@ -258,6 +279,7 @@ main(int argc, char **argv)
 	store_free(&m.d.store);
 	directory_free(&m.d.dir);
 	tls_ctx_free(&m.tls);
+	free(m.d.set.background_clients);
 	daemon_signals_deinit();
 	daemon_stop(&m.opts, m.conf);
 	event_base_free(m.base);

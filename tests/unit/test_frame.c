@@ -28,7 +28,7 @@ struct frame_case {
  * The transcript has one line per event; literal pieces are merged so that
  * it does not depend on where the input was split:
  *   L:<line>[/lf][/cr][/lit=N[+][!]]   FRAME_LINE
- *   TOO_LONG                            FRAME_LINE_TOO_LONG
+ *   TOO_LONG:<head>                     FRAME_LINE_TOO_LONG
  *   ACCEPT / REFUSE                     our answer to FRAME_WAIT
  *   D:<bytes>                           FRAME_LITERAL_DATA, merged
  *   END[/discarded]                     FRAME_LITERAL_END
@@ -45,12 +45,21 @@ static const struct frame_case frame_cases[] = {
 	{ "bare-LF line at the ceiling", 8, 8, false, "1234567\nok\r\n",
 	  "L:1234567/lf\nL:ok\n" },
 	{ "one byte past the ceiling", 8, 8, false, "1234567\r\nok\r\n",
-	  "TOO_LONG\nL:ok\n" },
-	{ "far past the ceiling, reported once", 8, 8, false,
-	  "0123456789abcdefghijklmnopqrstuvwxyz\r\nok\r\n",
-	  "TOO_LONG\nL:ok\n" },
+	  "TOO_LONG:1234567\r\nL:ok\n" },
+	{ "far past the ceiling, reported once with max_line bytes", 8, 8,
+	  false, "0123456789abcdefghijklmnopqrstuvwxyz\r\nok\r\n",
+	  "TOO_LONG:01234567\nL:ok\n" },
 	{ "two long lines", 4, 8, false, "abcdef\r\nghijkl\nxy\r\n",
-	  "TOO_LONG\nTOO_LONG\nL:xy\n" },
+	  "TOO_LONG:abcd\nTOO_LONG:ghij\nL:xy\n" },
+	{ "a long line keeps its first 64 bytes, the tag among them", 100, 8,
+	  true, "a1 LOGIN 0123456789012345678901234567890123456789"
+	  "012345678901234567890123456789012345678901234567890123456789"
+	  " {5}\r\nb2 NOOP\r\n",
+	  "TOO_LONG:a1 LOGIN 0123456789012345678901234567890123456789"
+	  "012345678901234\nL:b2 NOOP\n" },
+	{ "the line after a literal keeps its own first bytes", 16, 8, true,
+	  "A X {1+}\r\nz 0123456789abcdef\r\nB\r\n",
+	  "L:A X {1+}/lit=1+\nD:z\nEND\nTOO_LONG: 0123456789abcde\nL:B\n" },
 	{ "sync literal", 64, 8, true, "A APPEND x {5}\r\nhello\r\n",
 	  "L:A APPEND x {5}/lit=5\nACCEPT\nD:hello\nEND\nL:\n" },
 	{ "literal with CRLF and braces inside", 64, 8, true,
@@ -98,7 +107,7 @@ static const struct frame_case frame_cases[] = {
 	  "L:MAXLINE 32\nL:0123456789abcdefghij\n" },
 	{ "a lowered max_line applies from the next line", 16, 8, false,
 	  "MAXLINE 6\r\nabcd\r\nabcde\r\nok\r\n",
-	  "L:MAXLINE 6\nL:abcd\nTOO_LONG\nL:ok\n" },
+	  "L:MAXLINE 6\nL:abcd\nTOO_LONG:abcde\r\nL:ok\n" },
 };
 
 struct transcript {
@@ -136,7 +145,11 @@ transcript_event(struct transcript *t, struct frame *f, enum frame_event ev,
 			frame_set_max_line(f, strtoul(it->data + 8, NULL, 10));
 		break;
 	case FRAME_LINE_TOO_LONG:
-		buf_append_str(&t->b, "TOO_LONG\n");
+		assert_true(it->len <= FRAME_HEAD_MAX);
+		assert_int_equal(it->data[it->len], '\0');
+		buf_append_str(&t->b, "TOO_LONG:");
+		buf_append(&t->b, it->data, it->len);
+		buf_append_str(&t->b, "\n");
 		break;
 	case FRAME_LITERAL_DATA:
 		if (!t->in_data)
