@@ -81,6 +81,7 @@ static void
 user_free(struct store_user *u)
 {
 	store_index_free(&u->idx);
+	free(u->pending_dir);
 	free(u->name);
 	free(u->home);
 	free(u->maildir);

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,7 +71,11 @@ pending_new(const char *dir, uint64_t *bytes, uint64_t *msgs)
  * proportion to the mail nobody has read yet, and a sync moves it into
  * the index once for all of them.
  */
-#define PENDING_SYNC_THRESHOLD	256
+#define PENDING_SYNC_THRESHOLD	128
+
+/* one delivery thread syncs at a time; the others count new/ meanwhile
+ * rather than queue up behind the index writer lock */
+static pthread_mutex_t sync_folder_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* sync_folder - index what waits in new/ of the recipient's folder */
 static void
@@ -79,13 +84,89 @@ sync_folder(struct store_rcpt *rc, struct target *tg)
 	struct store_mailbox *mb;
 	const char *error;
 
+	if (pthread_mutex_trylock(&sync_folder_lock) != 0)
+		return;
+	/* opening syncs */
 	if (store_mailbox_open(tg->u, strcmp(tg->dir, tg->u->maildir) == 0 ?
 	    "INBOX" : rc->mailbox, &mb, &error) < 0)
-		return;
-	if (store_mailbox_sync(mb, &error) < 0)
 		log_warnx("store %s: sync before quota check: %s", rc->user,
 		    error);
-	store_mailbox_close(&mb);
+	else
+		store_mailbox_close(&mb);
+	pthread_mutex_unlock(&sync_folder_lock);
+}
+
+/*
+ * How long an estimate of new/ is used before new/ is read again.  Within
+ * it, mail this process delivers is added to the estimate; mail another
+ * process delivers is not seen, so a user may go over quota by what other
+ * processes deliver in that time.  Close to the limit new/ is always read.
+ */
+#define PENDING_TTL_MS		1000
+
+/* pending_cached - the estimate for dir if fresh; counts len in it */
+static bool
+pending_cached(struct store_user *u, const char *dir, size_t len,
+    uint64_t *bytes_r, uint64_t *msgs_r)
+{
+	struct store *st = u->st;
+	bool fresh;
+
+	pthread_mutex_lock(&st->lock);
+	fresh = u->pending_dir != NULL && strcmp(u->pending_dir, dir) == 0 &&
+	    store_now_ms() - u->pending_at_ms < PENDING_TTL_MS;
+	if (fresh) {
+		*bytes_r = u->pending_bytes;
+		*msgs_r = u->pending_msgs;
+		u->pending_bytes += len;
+		u->pending_msgs++;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return fresh;
+}
+
+/* pending_scan - read new/ (syncing it first when it is long) and keep
+ * the result, with this message counted, as the new estimate */
+static void
+pending_scan(struct store_rcpt *rc, struct target *tg, size_t len,
+    uint64_t *bytes_r, uint64_t *msgs_r)
+{
+	struct store *st = tg->u->st;
+	int64_t at = store_now_ms();
+
+	*bytes_r = *msgs_r = 0;
+	pending_new(tg->dir, bytes_r, msgs_r);
+	if (*msgs_r > PENDING_SYNC_THRESHOLD) {
+		sync_folder(rc, tg);
+		*bytes_r = *msgs_r = 0;
+		pending_new(tg->dir, bytes_r, msgs_r);
+	}
+	pthread_mutex_lock(&st->lock);
+	if (tg->u->pending_dir == NULL ||
+	    strcmp(tg->u->pending_dir, tg->dir) != 0) {
+		free(tg->u->pending_dir);
+		tg->u->pending_dir = xstrdup(tg->dir);
+	}
+	tg->u->pending_bytes = *bytes_r + len;
+	tg->u->pending_msgs = *msgs_r + 1;
+	tg->u->pending_at_ms = at;
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* over_quota - whether one more message of len bytes passes a limit,
+ * or comes within a tenth of one (then the estimate is not enough) */
+static bool
+over_quota(const struct store_rcpt *rc, uint64_t bytes, uint64_t msgs,
+    size_t len, bool margin)
+{
+	uint64_t qb = rc->quota_bytes, qm = rc->quota_messages;
+
+	if (margin) {
+		qb -= qb / 10;
+		qm -= qm / 10;
+	}
+	return (rc->quota_bytes != 0 && bytes + len > qb) ||
+	    (rc->quota_messages != 0 && msgs + 1 > qm);
 }
 
 /* check_quota - 0 if one more message of len bytes fits */
@@ -94,26 +175,31 @@ check_quota(struct store_rcpt *rc, struct target *tg, size_t len)
 {
 	uint64_t bytes = 0, msgs = 0, pbytes = 0, pmsgs = 0;
 	const char *error;
+	bool cached;
 
 	if (rc->quota_bytes == 0 && rc->quota_messages == 0)
 		return 0;
-	/* XXX: only the target folder's new/ is counted as pending; mail
-	 * waiting in other folders' new/ is counted once indexed */
-	pending_new(tg->dir, &pbytes, &pmsgs);
-	if (pmsgs > PENDING_SYNC_THRESHOLD) {
-		sync_folder(rc, tg);
-		pbytes = pmsgs = 0;
-		pending_new(tg->dir, &pbytes, &pmsgs);
-	}
 	if (store_user_usage(tg->u, &bytes, &msgs, &error) < 0) {
 		rc->result = STORE_ERR_TEMP;
 		rc->error = error;
 		return -1;
 	}
+	/* XXX: only the target folder's new/ is counted as pending; mail
+	 * waiting in other folders' new/ is counted once indexed */
+	cached = pending_cached(tg->u, tg->dir, len, &pbytes, &pmsgs);
+	if (!cached || pmsgs > PENDING_SYNC_THRESHOLD ||
+	    over_quota(rc, bytes + pbytes, msgs + pmsgs, len, true)) {
+		pending_scan(rc, tg, len, &pbytes, &pmsgs);
+		/* a sync may have moved mail into the index meanwhile */
+		if (store_user_usage(tg->u, &bytes, &msgs, &error) < 0) {
+			rc->result = STORE_ERR_TEMP;
+			rc->error = error;
+			return -1;
+		}
+	}
 	bytes += pbytes;
 	msgs += pmsgs;
-	if ((rc->quota_bytes != 0 && bytes + len > rc->quota_bytes) ||
-	    (rc->quota_messages != 0 && msgs + 1 > rc->quota_messages)) {
+	if (over_quota(rc, bytes, msgs, len, false)) {
 		rc->result = STORE_ERR_QUOTA;
 		rc->error = "mailbox is over quota";
 		return -1;
@@ -156,17 +242,26 @@ prepare(struct store *st, struct store_rcpt *rc, struct target *tg,
 	return 0;
 }
 
-/* link_into - make src appear as new/<name> of the target; the last
- * recipient takes src itself (rename), saving a link and an unlink */
+/* link_into - make src (or the unnamed file anon_fd, if not -1) appear
+ * as new/<name> of the target; with a named src the last recipient takes
+ * it itself (rename), saving a link and an unlink */
 static int
-link_into(struct target *tg, const char *src, bool take, const char *msg,
-    size_t len, bool *taken_r, const char **error_r)
+link_into(struct target *tg, const char *src, int anon_fd, bool take,
+    const char *msg, size_t len, bool *taken_r, const char **error_r)
 {
 	char *dst;
 	int tries, r = -1;
 
+	if (anon_fd >= 0)
+		take = false;
 	for (tries = 0; tries < 5; tries++) {
 		dst = xasprintf("%s/new/%s", tg->dir, tg->name);
+		if (anon_fd >= 0) {
+			if (store_maildir_link_anon(anon_fd, dst) == 0) {
+				free(dst);
+				return 0;
+			}
+		}
 		/* never rename over a file: the same folder may be listed
 		 * twice in one delivery */
 		if (take && renameat2(AT_FDCWD, src, AT_FDCWD, dst,
@@ -181,7 +276,7 @@ link_into(struct target *tg, const char *src, bool take, const char *msg,
 			tries--;
 			continue;
 		}
-		if (!take && link(src, dst) == 0) {
+		if (anon_fd < 0 && !take && link(src, dst) == 0) {
 			free(dst);
 			return 0;
 		}
@@ -205,7 +300,8 @@ link_into(struct target *tg, const char *src, bool take, const char *msg,
 			free(dst);
 			return r;
 		}
-		log_warn("link(%s, %s)", src, dst);
+		log_warn("link(%s, %s)", anon_fd >= 0 ? "(unnamed)" : src,
+		    dst);
 		*error_r = "cannot deliver message";
 		free(dst);
 		return -1;
@@ -220,11 +316,11 @@ store_deliver(struct store *st, const char *msg, size_t len,
     struct store_rcpt *rcpts, size_t n)
 {
 	struct target *tg;
-	char *tmp = NULL, *base, *newd;
+	char *tmp = NULL, *base, *newd, *tmpd;
 	const char *error;
 	size_t i, j, last = SIZE_MAX;
 	bool taken = false;
-	int failed = 0, dup;
+	int failed = 0, dup, anon_fd = -1, r;
 
 	tg = xcalloc(n, sizeof(*tg));
 	base = store_maildir_unique(len);
@@ -239,10 +335,18 @@ store_deliver(struct store *st, const char *msg, size_t len,
 	for (i = 0; i < n; i++) {
 		if (rcpts[i].result != STORE_OK)
 			continue;
-		if (tmp == NULL) {
-			tmp = xasprintf("%s/tmp/%s", tg[i].u->maildir, base);
-			if (store_maildir_write(tmp, msg, len, 0,
-			    &error) < 0) {
+		if (tmp == NULL && anon_fd < 0) {
+			tmpd = xasprintf("%s/tmp", tg[i].u->maildir);
+			r = store_maildir_write_anon(tmpd, msg, len, &anon_fd,
+			    &error);
+			free(tmpd);
+			if (r == 1) {
+				tmp = xasprintf("%s/tmp/%s", tg[i].u->maildir,
+				    base);
+				r = store_maildir_write(tmp, msg, len, 0,
+				    &error);
+			}
+			if (r < 0) {
 				free(tmp);
 				tmp = NULL;
 				for (j = i; j < n; j++)
@@ -255,8 +359,8 @@ store_deliver(struct store *st, const char *msg, size_t len,
 				break;
 			}
 		}
-		if (link_into(&tg[i], tmp, i == last, msg, len, &taken,
-		    &error) < 0) {
+		if (link_into(&tg[i], tmp, anon_fd, i == last, msg, len,
+		    &taken, &error) < 0) {
 			rcpts[i].result = STORE_ERR_TEMP;
 			rcpts[i].error = error;
 			failed = 1;
@@ -286,6 +390,8 @@ store_deliver(struct store *st, const char *msg, size_t len,
 	}
 	if (tmp != NULL && !taken && unlink(tmp) < 0)
 		log_warn("unlink(%s)", tmp);
+	if (anon_fd >= 0)
+		close(anon_fd);
 	for (i = 0; i < n; i++) {
 		if (tg[i].copy_tmp != NULL && unlink(tg[i].copy_tmp) < 0)
 			log_warn("unlink(%s)", tg[i].copy_tmp);

@@ -59,6 +59,15 @@ int	 store_maildir_write(const char *path, const void *data, size_t len,
 	    time_t mtime, const char **error_r);
 /* make a directory's entries durable, sharing fsyncs across threads */
 int	 store_maildir_dirsync(const char *dir, const char **error_r);
+/*
+ * A message file with no name yet (O_TMPFILE in dir), written and
+ * fsynced: *fd_r is open until the caller closes it.  Returns 0, 1 when
+ * the file system cannot do it (use a named file in tmp/ instead), or -1.
+ */
+int	 store_maildir_write_anon(const char *dir, const void *data,
+	    size_t len, int *fd_r, const char **error_r);
+/* give the anonymous file fd the name path; -1 with errno like link() */
+int	 store_maildir_link_anon(int fd, const char *path);
 /* read a whole file; -1 with errno set */
 int	 store_maildir_read(const char *path, char **data_r, size_t *len_r);
 

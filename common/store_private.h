@@ -34,6 +34,12 @@ struct store_user {
 	struct store_index *idx;
 	unsigned int	 refs;
 	int64_t		 last_used_ms;
+	/* store_deliver's estimate of the mail in one folder's new/ that the
+	 * index has not counted yet, so a quota check need not read new/
+	 * every time; under st->lock */
+	char		*pending_dir;
+	uint64_t	 pending_bytes, pending_msgs;
+	int64_t		 pending_at_ms;	/* when new/ was last read */
 };
 
 struct store_mailbox {
@@ -77,6 +83,8 @@ void	 store_sync_own_change(struct store_folder_rec *rec, const char *dir);
 /* sync a folder's directory with the index */
 int	 store_sync(struct store_user *u, const char *name, const char *dir,
 	    const char **error_r);
+/* full scans of cur/ done by this process, for tests and statistics */
+unsigned long store_sync_full_scans(void);
 int64_t	 store_now_ms(void);
 /* the MAILBOXID of a folder record into id (STORE_MAILBOXID_SIZE) */
 void	 store_mailbox_id_format(const struct store_folder_rec *rec,

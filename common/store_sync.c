@@ -610,10 +610,18 @@ apply(struct store_user *u, const char *name, const char *dir,
 		if (last) {
 			rec.cur_mtime = cur_m;
 			rec.new_mtime = new_m;
-			if (full && cur_settled)
+			if (full && cur_settled) {
 				rec.sync_flags &= ~STORE_SYNC_VERIFY;
-			else if (cur_m != 0 && (full || own_change))
+			} else if (cur_m != 0 && full) {
+				/* this scan saw cur/ as of cur_m: the next
+				 * verification is due counting from now, or
+				 * under constant delivery every sync would be
+				 * a full scan */
+				rec.sync_flags |= STORE_SYNC_VERIFY;
+				rec.verify_since = now_ns();
+			} else if (cur_m != 0 && own_change) {
 				set_verify(&rec);
+			}
 		}
 		if (memcmp(&rec, &before, sizeof(rec)) == 0) {
 			store_txn_abort(&t);	/* nothing to write */
@@ -690,6 +698,15 @@ clean_tmp(const char *dir)
 	free(tmpd);
 }
 
+static _Atomic unsigned long full_scans;
+
+/* store_sync_full_scans - how many times this process listed a cur/ */
+unsigned long
+store_sync_full_scans(void)
+{
+	return full_scans;
+}
+
 /* sync_full - list cur/ and merge it with the index */
 static int
 sync_full(struct store_user *u, const struct store_folder_rec *rec,
@@ -702,6 +719,7 @@ sync_full(struct store_user *u, const struct store_folder_rec *rec,
 	bool cur_settled, new_settled;
 	int r = -1, moved;
 
+	full_scans++;
 	curd = xasprintf("%s/cur", dir);
 	newd = xasprintf("%s/new", dir);
 	clean_tmp(dir);

@@ -296,6 +296,43 @@ a_pile_of_unread_mail_is_indexed_and_still_counted_against_the_quota(
 }
 
 static void
+constant_delivery_does_not_turn_every_sync_into_a_full_scan(void **state)
+{
+	struct fixture *f = *state;
+	struct store_folder_rec rec;
+	struct store_rcpt rc;
+	struct store_txn *t;
+	const char *error;
+	unsigned long before;
+	int i;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.user = "alice@example.test";
+	assert_int_equal(store_deliver(f->st, msg1, strlen(msg1), &rc, 1), 0);
+	status(f, "INBOX");
+	/* a verification that has been due for a while, as under a steady
+	 * stream of deliveries that never lets cur/ settle */
+	assert_int_equal(store_txn_begin(f->u->idx, true, &t, &error), 0);
+	assert_int_equal(store_folder_get(t, "INBOX", &rec, &error), 0);
+	rec.sync_flags |= STORE_SYNC_VERIFY;
+	rec.verify_since = 1;	/* 1970 */
+	assert_int_equal(store_idx_folder_put(t, "INBOX", &rec, &error), 0);
+	assert_int_equal(store_txn_commit(&t, &error), 0);
+	before = store_sync_full_scans();
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(store_deliver(f->st, msg1, strlen(msg1), &rc,
+		    1), 0);
+		status(f, "INBOX");
+	}
+	/* the first sync verifies; the next ones within VERIFY_MAX_NS only
+	 * look at new/ */
+	if (store_sync_full_scans() - before != 1)
+		fail_msg("got %lu full scans for 5 syncs, want 1",
+		    store_sync_full_scans() - before);
+	assert_int_equal(status(f, "INBOX").messages, 6);
+}
+
+static void
 delivery_refuses_users_that_would_leave_the_root(void **state)
 {
 	struct fixture *f = *state;
@@ -1232,6 +1269,7 @@ main(void)
 		T(delivery_to_one_folder_twice_stores_two_messages),
 		T(delivery_over_quota_is_refused_with_its_own_result),
 		T(a_pile_of_unread_mail_is_indexed_and_still_counted_against_the_quota),
+		T(constant_delivery_does_not_turn_every_sync_into_a_full_scan),
 		T(delivery_refuses_users_that_would_leave_the_root),
 		T(failed_fsync_fails_the_delivery_and_leaves_nothing),
 		T(directory_fsyncs_are_shared_but_never_skipped),
