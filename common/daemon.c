@@ -1,6 +1,7 @@
 /* daemon.c - options, config, pid file and signals for every daemon */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 struct daemon_signals {
@@ -176,6 +178,65 @@ daemon_stop(const struct daemon_opts *opts, const struct conf *conf)
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_warn("unlink(%s)", path);
 	free(path);
+}
+
+/* daemon_raise_nofile - as many descriptors as we are allowed */
+void
+daemon_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("setrlimit(RLIMIT_NOFILE)");
+	}
+}
+
+/* daemon_mkdirs - path and its parents, like mkdir -p */
+int
+daemon_mkdirs(const char *path, mode_t mode, char **error_r)
+{
+	char *p, *slash;
+	int r = 0;
+
+	if (path[0] == '\0') {
+		*error_r = xstrdup("mkdir: empty path");
+		return -1;
+	}
+	p = xstrdup(path);
+	for (slash = strchr(p + 1, '/'); ; slash = strchr(slash + 1, '/')) {
+		if (slash != NULL)
+			*slash = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			*error_r = xasprintf("mkdir(%s): %s", p,
+			    strerror(errno));
+			r = -1;
+			break;
+		}
+		if (slash == NULL)
+			break;
+		*slash = '/';
+	}
+	free(p);
+	return r;
+}
+
+/* daemon_reload_tls - SIGHUP: the certificate and key again */
+void
+daemon_reload_tls(struct tls_ctx *tls)
+{
+	char *error;
+
+	if (tls == NULL)
+		return;
+	if (tls_ctx_reload(tls, &error) < 0) {
+		log_warnx("TLS reload failed, keeping the old certificate: %s",
+		    error);
+		free(error);
+		return;
+	}
+	log_info("TLS certificate reloaded");
 }
 
 /* daemon_on_signal - libevent callback, runs on the loop thread */

@@ -2,18 +2,22 @@
  * daemon - what every Bastide daemon does before and around its loop
  *
  * Options (-c CONFIG, -f, -d, -n), loading the config with a file:line
- * error, logging set-up, the pid file, and the signals: SIGTERM/SIGINT
- * drain and exit, SIGHUP reloads.  The daemon owns the loop; this module
+ * error, logging set-up, the pid file, the descriptor limit, the
+ * directories a daemon needs, and the signals: SIGTERM/SIGINT drain and
+ * exit, SIGHUP reloads (the config, the certificate).  The daemon owns the loop; this module
  * only calls back into it.
  */
 #ifndef BASTIDE_DAEMON_H
 #define BASTIDE_DAEMON_H
+
+#include <sys/types.h>
 
 #include <stdbool.h>
 
 struct conf;
 struct conf_key;
 struct event_base;
+struct tls_ctx;
 
 struct daemon_opts {
 	const char	*name;		/* "bastide-imapd" */
@@ -44,6 +48,15 @@ void	 daemon_setup_log(const struct daemon_opts *opts,
 void	 daemon_start(const struct daemon_opts *opts, const struct conf *conf);
 /* remove the pid file */
 void	 daemon_stop(const struct daemon_opts *opts, const struct conf *conf);
+
+/* raise the soft RLIMIT_NOFILE to the hard one (a warning if refused) */
+void	 daemon_raise_nofile(void);
+/* path and its missing parents, like mkdir -p; -1 with *error_r
+ * ("mkdir(dir): why") */
+int	 daemon_mkdirs(const char *path, mode_t mode, char **error_r);
+/* SIGHUP: a new certificate for new handshakes, or keep the old one and
+ * log why; tls may be NULL (no TLS: nothing to do) */
+void	 daemon_reload_tls(struct tls_ctx *tls);
 
 typedef void daemon_signal_fn(void *arg);
 /* on_term runs on SIGTERM or SIGINT, on_hup on SIGHUP, on the loop */

@@ -656,14 +656,14 @@ queue_env_parse(const void *data, size_t len, struct queue_env **env_r,
 
 /* --- files --- */
 
-/* write_all - write every byte through io.write, retrying short writes */
+/* write_all - write every byte through sys->write, retrying short writes */
 static int
-write_all(int fd, const char *p, size_t n)
+write_all(const struct queue_io *sys, int fd, const char *p, size_t n)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		w = io.write(fd, p, n);
+		w = sys->write(fd, p, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -679,50 +679,48 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* fsync_dir - make a rename in dir durable */
+/* fsync_dir - make the entries of dir durable, through sys->fsync */
 static int
-fsync_dir(const char *dir)
+fsync_dir(const struct queue_io *sys, const char *dir)
 {
 	int fd, r;
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	r = io.fsync(fd);
+	r = sys->fsync(fd);
 	if (close(fd) < 0)
 		r = -1;
 	return r;
 }
 
-/* queue_env_write - write the envelope durably under <dir>/<id>.env */
-int
-queue_env_write(const char *dir, const struct queue_env *env, char **error_r)
+/*
+ * write_file - a new file with p[0..n) in it, fsynced and closed, through
+ * sys; on failure the file is removed (unless open found it there: then
+ * it is somebody else's and errno is EEXIST; a later failure never leaves
+ * errno EEXIST) and *error_r says "call(path): why"
+ */
+static int
+write_file(const struct queue_io *sys, const char *path, const void *p,
+    size_t n, char **error_r)
 {
-	struct buf b;
-	char *path = NULL, *tmp = NULL;
-	const char *what = NULL;
-	int fd = -1, r = -1, saved;
+	const char *what;
+	int fd, r, saved;
 
-	buf_init(&b, QUEUE_ENV_MAX);
-	if (queue_env_serialize(env, &b, error_r) < 0)
-		goto out;
-	path = queue_env_path(dir, env->id);
-	tmp = xasprintf("%s.tmp", path);
-	/* a stale tmp file is a previous attempt that crashed */
-	if (unlink(tmp) < 0 && errno != ENOENT) {
-		what = "unlink";
-		goto fail;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		what = "open";
-		goto fail;
+		saved = errno;
+		*error_r = xasprintf("open(%s): %s", path, strerror(saved));
+		if (saved != EEXIST)
+			unlink(path);
+		errno = saved;
+		return -1;
 	}
-	if (write_all(fd, buf_ptr(&b), buf_avail(&b)) < 0) {
+	if (write_all(sys, fd, p, n) < 0) {
 		what = "write";
 		goto fail;
 	}
-	if (io.fsync(fd) < 0) {
+	if (sys->fsync(fd) < 0) {
 		what = "fsync";
 		goto fail;
 	}
@@ -732,25 +730,62 @@ queue_env_write(const char *dir, const struct queue_env *env, char **error_r)
 		what = "close";
 		goto fail;
 	}
-	if (io.rename(tmp, path) < 0) {
-		what = "rename";
-		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	*error_r = xasprintf("%s(%s): %s", what, path, strerror(saved));
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	errno = saved == EEXIST ? EIO : saved;
+	return -1;
+}
+
+/* queue_fsync_dir - make the renames, links and unlinks in dir durable */
+int
+queue_fsync_dir(const char *dir)
+{
+	return fsync_dir(&default_io, dir);
+}
+
+/* queue_write_file - a new file, written whole, fsynced and closed */
+int
+queue_write_file(const char *path, const void *p, size_t n, char **error_r)
+{
+	return write_file(&default_io, path, p, n, error_r);
+}
+
+/* queue_env_write - write the envelope durably under <dir>/<id>.env */
+int
+queue_env_write(const char *dir, const struct queue_env *env, char **error_r)
+{
+	struct buf b;
+	char *path = NULL, *tmp = NULL;
+	int r = -1;
+
+	buf_init(&b, QUEUE_ENV_MAX);
+	if (queue_env_serialize(env, &b, error_r) < 0)
+		goto out;
+	path = queue_env_path(dir, env->id);
+	tmp = xasprintf("%s.tmp", path);
+	/* a stale tmp file is a previous attempt that crashed */
+	if (unlink(tmp) < 0 && errno != ENOENT) {
+		*error_r = xasprintf("unlink(%s): %s", tmp, strerror(errno));
+		goto out;
 	}
-	if (fsync_dir(dir) < 0) {
+	if (write_file(&io, tmp, buf_ptr(&b), buf_avail(&b), error_r) < 0)
+		goto out;
+	if (io.rename(tmp, path) < 0) {
+		*error_r = xasprintf("rename(%s): %s", tmp, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (fsync_dir(&io, dir) < 0) {
 		/* the new file is in place but maybe not durable: report it */
 		*error_r = xasprintf("fsync(%s): %s", dir, strerror(errno));
-		r = -1;
 		goto out;
 	}
 	r = 0;
-	goto out;
-fail:
-	saved = errno;
-	*error_r = xasprintf("%s(%s): %s", what, tmp, strerror(saved));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	r = -1;
 out:
 	free(path);
 	free(tmp);

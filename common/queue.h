@@ -122,6 +122,18 @@ int	 queue_env_read(const char *path, struct queue_env **env_r,
 	    char **error_r);
 
 /*
+ * What smtpd and bastidectl both do to queue files.  These use the real
+ * system calls, not queue_set_io()'s.
+ */
+/* make the renames, links and unlinks in dir durable: 0, or -1 (errno) */
+int	 queue_fsync_dir(const char *dir);
+/* create path (O_EXCL, mode 0600), write p[0..n) whole, fsync, close;
+ * -1 with *error_r ("call(path): why") and errno: EEXIST only when path
+ * was there already (it is left alone), else the file is removed */
+int	 queue_write_file(const char *path, const void *p, size_t n,
+	    char **error_r);
+
+/*
  * The system calls queue_env_write() uses, replaceable so tests can make
  * a write fail at byte N or an fsync fail.  NULL restores the defaults.
  */

@@ -10,8 +10,6 @@
  */
 #include "config.h"
 
-#include <sys/resource.h>
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,35 +129,13 @@ static void
 imapd_on_hup(void *arg)
 {
 	struct imapd_main *m = arg;
-	char *error;
 
 	if (daemon_reload_conf(&m->opts, conf_schemas_bastide, &m->conf) < 0)
 		return;
 	imapd_settings(m->conf, &m->d.set);
 	directory_cache_clear(m->d.dir);
 	log_info("configuration reloaded");
-	if (m->tls == NULL)
-		return;
-	if (tls_ctx_reload(m->tls, &error) < 0) {
-		log_warnx("TLS reload failed, keeping the old certificate: %s",
-		    error);
-		free(error);
-		return;
-	}
-	log_info("TLS certificate reloaded");
-}
-
-/* imapd_raise_nofile - as many descriptors as we are allowed */
-static void
-imapd_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_warn("setrlimit(RLIMIT_NOFILE)");
-	}
+	daemon_reload_tls(m->tls);
 }
 
 /* imapd_listen - every listen and listen_tls address */
@@ -212,7 +188,7 @@ main(int argc, char **argv)
 		conf_free(&m.conf);
 		return 0;
 	}
-	imapd_raise_nofile();
+	daemon_raise_nofile();
 	m.base = event_base_new();
 	if (m.base == NULL)
 		fatalx("event_base_new failed");

@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "daemon.h"
 #include "log.h"
 #include "queue.h"
 #include "str.h"
@@ -303,48 +304,15 @@ wants(const struct queue_rcpt *r, unsigned int kind)
 	return (r->notify & kind) != 0;
 }
 
-/* fsync_dir - make the entries of dir durable */
-static int
-fsync_dir(const char *dir)
-{
-	int fd, r;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = fsync(fd);
-	if (close(fd) < 0)
-		r = -1;
-	return r;
-}
-
-/* mkdir_0700 - a directory and its missing parents, like mkdir -p */
+/* mkdir_0700 - a queue directory and its missing parents */
 static int
 mkdir_0700(const char *path, char **error_r)
 {
-	char *p, *slash;
-	int r = 0;
-
 	if (path[0] == '\0') {
 		*error_r = xstrdup("[queue] dir is empty");
 		return -1;
 	}
-	p = xstrdup(path);
-	for (slash = strchr(p + 1, '/'); r == 0; slash = strchr(slash + 1,
-	    '/')) {
-		if (slash != NULL)
-			*slash = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			*error_r = xasprintf("mkdir(%s): %s", p,
-			    strerror(errno));
-			r = -1;
-		}
-		if (slash == NULL)
-			break;
-		*slash = '/';
-	}
-	free(p);
-	return r;
+	return daemon_mkdirs(path, 0700, error_r);
 }
 
 /* file_path - "<dir>/<id><suffix>", caller frees */
@@ -388,27 +356,6 @@ make_id(struct outq *q, char *id, size_t idsize)
 	snprintf(id, idsize, "%013" PRIX64 "%05X", us, n & 0xfffff);
 }
 
-/* write_all - every byte, retrying short writes */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* env_copy - a deep copy through the file format */
 static struct queue_env *
 env_copy(const struct queue_env *env)
@@ -431,32 +378,20 @@ static int
 write_msg(struct outq *q, const char *id, const char *msg, size_t len,
     char **error_r)
 {
-	char *tmp, *path;
-	const char *what = NULL;
-	int fd, r = -1, saved;
+	char *tmp, *path, *err = NULL;
+	int r = -1, saved;
 
 	tmp = file_path(q->tmp_dir, id, ".msg");
 	path = file_path(q->dir, id, ".msg");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			goto out;
-		what = "open";
-		goto fail;
-	}
-	if (write_all(fd, msg, len) < 0) {
-		what = "write";
-		goto fail;
-	}
-	if (fsync(fd) < 0) {
-		what = "fsync";
-		goto fail;
-	}
-	r = close(fd);
-	fd = -1;
-	if (r < 0) {
-		what = "close";
-		goto fail;
+	if (queue_write_file(tmp, msg, len, &err) < 0) {
+		/* EEXIST: a tmp file has this id already, try another */
+		saved = errno;
+		if (saved == EEXIST)
+			free(err);
+		else
+			*error_r = err;
+		errno = saved;
+		goto out;
 	}
 	/* link, not rename: an id that exists already is never replaced */
 	if (link(tmp, path) < 0) {
@@ -470,7 +405,7 @@ write_msg(struct outq *q, const char *id, const char *msg, size_t len,
 		goto out;
 	}
 	unlink(tmp);
-	if (fsync_dir(q->dir) < 0) {
+	if (queue_fsync_dir(q->dir) < 0) {
 		*error_r = xasprintf("fsync(%s): %s", q->dir, strerror(errno));
 		unlink(path);
 		errno = EIO;
@@ -478,15 +413,6 @@ write_msg(struct outq *q, const char *id, const char *msg, size_t len,
 		goto out;
 	}
 	r = 0;
-	goto out;
-fail:
-	saved = errno;
-	*error_r = xasprintf("%s(%s): %s", what, tmp, strerror(saved));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	errno = saved == EEXIST ? EIO : saved;
-	r = -1;
 out:
 	free(tmp);
 	free(path);
@@ -745,11 +671,11 @@ move_files(const char *from, const char *to, const char *id)
 		unlink(mt);
 		goto out;
 	}
-	if (fsync_dir(to) < 0)
+	if (queue_fsync_dir(to) < 0)
 		log_warn("queue %s: fsync(%s)", id, to);
 	if (unlink(mf) < 0)
 		log_warn("queue %s: unlink(%s)", id, mf);
-	if (fsync_dir(from) < 0)
+	if (queue_fsync_dir(from) < 0)
 		log_warn("queue %s: fsync(%s)", id, from);
 	r = 0;
 out:
@@ -1545,7 +1471,7 @@ repair(struct outq *q, const char *here, const char *there)
 		free(to);
 	}
 	names_free(msgs, nm);
-	(void)fsync_dir(here);
+	(void)queue_fsync_dir(here);
 }
 
 /* load_dir - every envelope of dir into the table */
@@ -1782,7 +1708,7 @@ do_delete(struct outq *q, struct outq_msg *m)
 
 	if (remove_files(dir, m->id) < 0)
 		return -1;
-	(void)fsync_dir(dir);
+	(void)queue_fsync_dir(dir);
 	log_info("queue %s: deleted by the administrator", m->id);
 	msg_remove(q, m);
 	return 0;

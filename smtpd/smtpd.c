@@ -13,10 +13,6 @@
  */
 #include "config.h"
 
-#include <sys/resource.h>
-#include <sys/stat.h>
-
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,48 +136,8 @@ smtpd_on_hup(void *arg)
 	smtp_local_reload(d->ss.local, d->conf);
 	outq_reload(d->ss.outq, d->conf);
 	directory_cache_clear(d->ss.dir);
-	if (d->tls != NULL) {
-		if (tls_ctx_reload(d->tls, &error) < 0) {
-			log_warnx("TLS reload failed, keeping the old "
-			    "certificate: %s", error);
-			free(error);
-		} else {
-			log_info("TLS certificate reloaded");
-		}
-	}
+	daemon_reload_tls(d->tls);
 	log_info("configuration reloaded");
-}
-
-/* smtpd_raise_nofile - as many descriptors as we are allowed */
-static void
-smtpd_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_warn("setrlimit(RLIMIT_NOFILE)");
-	}
-}
-
-/* smtpd_mkdirs - path and its parents, like mkdir -p */
-static void
-smtpd_mkdirs(const char *path, mode_t mode)
-{
-	char *p, *slash;
-
-	p = xstrdup(path);
-	for (slash = strchr(p + 1, '/'); ; slash = strchr(slash + 1, '/')) {
-		if (slash != NULL)
-			*slash = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			fatal("mkdir(%s)", p);
-		if (slash == NULL)
-			break;
-		*slash = '/';
-	}
-	free(p);
 }
 
 /* smtpd_need_tls - whether some listener needs a certificate */
@@ -249,7 +205,7 @@ main(int argc, char **argv)
 	if (ndomains == 0)
 		log_warnx("[smtpd] domains is empty: no mail is local, the mx "
 		    "role accepts nothing");
-	smtpd_raise_nofile();
+	daemon_raise_nofile();
 	d.base = event_base_new();
 	if (d.base == NULL)
 		fatalx("event_base_new failed");
@@ -289,7 +245,8 @@ main(int argc, char **argv)
 	 * user the daemon runs as */
 	priv_drop(conf_str(d.conf, "global", "user"),
 	    conf_str(d.conf, "global", "group"));
-	smtpd_mkdirs(d.ss.set->spool_dir, 0700);
+	if (daemon_mkdirs(d.ss.set->spool_dir, 0700, &error) < 0)
+		fatalx("%s", error);
 	if (access(d.ss.set->spool_dir, W_OK | X_OK) < 0)
 		fatal("spool_dir %s", d.ss.set->spool_dir);
 	if (outq_new(d.conf, d.base, d.workers, d.ss.local, &d.ss.outq,

@@ -19,8 +19,6 @@
  */
 #include "config.h"
 
-#include <sys/resource.h>
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,32 +227,10 @@ static void
 echod_on_hup(void *arg)
 {
 	struct echod *e = arg;
-	char *error;
 
 	if (daemon_reload_conf(&e->opts, echod_schemas, &e->conf) < 0)
 		return;
-	if (e->tls == NULL)
-		return;
-	if (tls_ctx_reload(e->tls, &error) < 0) {
-		log_warnx("TLS reload failed, keeping the old certificate: %s",
-		    error);
-		free(error);
-		return;
-	}
-	log_info("TLS certificate reloaded");
-}
-
-/* echod_raise_nofile - as many descriptors as we are allowed */
-static void
-echod_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_warn("setrlimit(RLIMIT_NOFILE)");
-	}
+	daemon_reload_tls(e->tls);
 }
 
 /* main - load the config, listen, serve until SIGTERM */
@@ -280,7 +256,7 @@ main(int argc, char **argv)
 		conf_free(&e.conf);
 		return 0;
 	}
-	echod_raise_nofile();
+	daemon_raise_nofile();
 	e.base = event_base_new();
 	if (e.base == NULL)
 		fatalx("event_base_new failed");

@@ -21,7 +21,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -387,21 +386,6 @@ ask_smtpd(const struct conf *conf, const char *line, const char *what,
 
 /* --- doing it on the files --- */
 
-/* fsync_dir - make the renames and unlinks in dir durable */
-static int
-fsync_dir(const char *dir)
-{
-	int fd, r;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = fsync(fd);
-	if (close(fd) < 0)
-		r = -1;
-	return r;
-}
-
 /* exists - path is there (any type) */
 static bool
 exists(const char *path)
@@ -441,7 +425,7 @@ direct_delete(const char *dir, const char *id)
 			    strerror(errno));
 			failed = true;
 		}
-		if (found && fsync_dir(dirs[i]) < 0 && errno != ENOENT)
+		if (found && queue_fsync_dir(dirs[i]) < 0 && errno != ENOENT)
 			fprintf(stderr, "bastidectl: fsync %s: %s\n", dirs[i],
 			    strerror(errno));
 		free(env);
@@ -469,7 +453,7 @@ move_file(const char *from, const char *to, const char *from_dir,
 		    strerror(errno));
 		return -1;
 	}
-	if (fsync_dir(to_dir) < 0 || fsync_dir(from_dir) < 0) {
+	if (queue_fsync_dir(to_dir) < 0 || queue_fsync_dir(from_dir) < 0) {
 		fprintf(stderr, "bastidectl: fsync %s or %s: %s\n", to_dir,
 		    from_dir, strerror(errno));
 		return -1;

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -767,6 +769,204 @@ read_refuses_missing_and_damaged_files(void **state)
 	remove_dir(dir);
 }
 
+/* --- queue_write_file, queue_fsync_dir --- */
+
+/* read_whole - a file's bytes and size, caller frees */
+static char *
+read_whole(const char *path, size_t *len_r, mode_t *mode_r)
+{
+	struct stat st;
+	char *data;
+	FILE *fp;
+
+	assert_int_equal(stat(path, &st), 0);
+	*mode_r = st.st_mode & 07777;
+	data = malloc((size_t)st.st_size + 1);
+	assert_non_null(data);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	*len_r = fread(data, 1, (size_t)st.st_size + 1, fp);
+	fclose(fp);
+	return data;
+}
+
+/* write_file_writes_every_byte_into_a_new_file_of_mode_0600 */
+static void
+write_file_writes_every_byte_into_a_new_file_of_mode_0600(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 4096, 1024 * 1024 + 7 };
+	char *dir, *path, *p, *got, *error = NULL;
+	size_t i, k, len;
+	mode_t mode, old;
+
+	dir = make_dir();
+	old = umask(0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		p = malloc(sizes[i] + 1);
+		assert_non_null(p);
+		for (k = 0; k < sizes[i]; k++)
+			p[k] = (char)(k * 7 + i);
+		if (asprintf(&path, "%s/f%zu", dir, i) < 0)
+			fail();
+		if (queue_write_file(path, p, sizes[i], &error) < 0)
+			fail_msg("%zu bytes: got -1 (%s), want 0", sizes[i],
+			    error);
+		got = read_whole(path, &len, &mode);
+		if (len != sizes[i] || memcmp(got, p, len) != 0)
+			fail_msg("%zu bytes: got %zu other bytes back",
+			    sizes[i], len);
+		if (mode != 0600)
+			fail_msg("%zu bytes: got mode %o, want 600", sizes[i],
+			    (unsigned int)mode);
+		free(got);
+		free(path);
+		free(p);
+	}
+	umask(old);
+	assert_int_equal(count_files(dir), 4);
+	remove_dir(dir);
+}
+
+/* write_file_never_replaces_a_file_and_says_so_with_eexist */
+static void
+write_file_never_replaces_a_file_and_says_so_with_eexist(void **state)
+{
+	char *dir, *path, *got, *error = NULL;
+	size_t len;
+	mode_t mode;
+	FILE *fp;
+
+	dir = make_dir();
+	if (asprintf(&path, "%s/taken", dir) < 0)
+		fail();
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("old", fp);
+	fclose(fp);
+	errno = 0;
+	assert_int_equal(queue_write_file(path, "new!", 4, &error), -1);
+	if (errno != EEXIST)
+		fail_msg("got errno %d, want EEXIST", errno);
+	assert_non_null(strstr(error, "open("));
+	free(error);
+	got = read_whole(path, &len, &mode);
+	if (len != 3 || memcmp(got, "old", 3) != 0)
+		fail_msg("got %zu bytes \"%.*s\", want \"old\"", len,
+		    (int)len, got);
+	free(got);
+	free(path);
+	remove_dir(dir);
+}
+
+/* a_failed_write_file_leaves_no_file_and_names_the_call */
+static void
+a_failed_write_file_leaves_no_file_and_names_the_call(void **state)
+{
+	struct rlimit rl, small;
+	char buf[100], *dir, *path, *error = NULL;
+	int saved;
+
+	dir = make_dir();
+	if (asprintf(&path, "%s/big", dir) < 0)
+		fail();
+	memset(buf, 'x', sizeof(buf));
+	/* past RLIMIT_FSIZE a write fails with EFBIG (SIGXFSZ ignored): a
+	 * real failure half-way through, after a short write */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	small = rl;
+	small.rlim_cur = 10;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	errno = 0;
+	assert_int_equal(queue_write_file(path, buf, sizeof(buf), &error),
+	    -1);
+	saved = errno;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	if (saved != EFBIG)
+		fail_msg("got errno %d, want EFBIG", saved);
+	if (strncmp(error, "write(", 6) != 0)
+		fail_msg("got \"%s\", want \"write(...\"", error);
+	free(error);
+	assert_int_equal(count_files(dir), 0);
+
+	/* no such directory: open fails, ENOENT */
+	free(path);
+	if (asprintf(&path, "%s/none/f", dir) < 0)
+		fail();
+	assert_int_equal(queue_write_file(path, buf, 1, &error), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(error, "open("));
+	free(error);
+	free(path);
+	remove_dir(dir);
+}
+
+/* fsync_dir_takes_directories_and_refuses_the_rest */
+static void
+fsync_dir_takes_directories_and_refuses_the_rest(void **state)
+{
+	static const struct {
+		const char	*sub;	/* below the test dir; NULL: itself */
+		int		 want, want_errno;
+	} cases[] = {
+		{ NULL, 0, 0 },
+		{ "file", -1, ENOTDIR },
+		{ "missing", -1, ENOENT },
+	};
+	char *dir, *path;
+	size_t i;
+	int got;
+	FILE *fp;
+
+	dir = make_dir();
+	if (asprintf(&path, "%s/file", dir) < 0)
+		fail();
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	free(path);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].sub == NULL)
+			path = strdup(dir);
+		else if (asprintf(&path, "%s/%s", dir, cases[i].sub) < 0)
+			fail();
+		errno = 0;
+		got = queue_fsync_dir(path);
+		if (got != cases[i].want || (got < 0 &&
+		    errno != cases[i].want_errno))
+			fail_msg("%s: got %d (errno %d), want %d (errno %d)",
+			    path, got, errno, cases[i].want,
+			    cases[i].want_errno);
+		free(path);
+	}
+	remove_dir(dir);
+}
+
+/* the_shared_file_calls_ignore_queue_set_io */
+static void
+the_shared_file_calls_ignore_queue_set_io(void **state)
+{
+	static const struct queue_io fake = { fake_write, fake_fsync,
+	    fake_rename };
+	char *dir, *path, *error = NULL;
+
+	dir = make_dir();
+	if (asprintf(&path, "%s/f", dir) < 0)
+		fail();
+	write_budget = 0;
+	fsync_fails = 1;
+	queue_set_io(&fake);
+	if (queue_write_file(path, "abc", 3, &error) < 0)
+		fail_msg("write_file: got -1 (%s), want 0", error);
+	assert_int_equal(queue_fsync_dir(dir), 0);
+	queue_set_io(NULL);
+	write_budget = SIZE_MAX;
+	fsync_fails = 0;
+	free(path);
+	remove_dir(dir);
+}
+
 int
 main(void)
 {
@@ -789,6 +989,15 @@ main(void)
 		cmocka_unit_test(
 		    a_failed_write_leaves_the_old_envelope_intact),
 		cmocka_unit_test(read_refuses_missing_and_damaged_files),
+		cmocka_unit_test(
+		    write_file_writes_every_byte_into_a_new_file_of_mode_0600),
+		cmocka_unit_test(
+		    write_file_never_replaces_a_file_and_says_so_with_eexist),
+		cmocka_unit_test(
+		    a_failed_write_file_leaves_no_file_and_names_the_call),
+		cmocka_unit_test(
+		    fsync_dir_takes_directories_and_refuses_the_rest),
+		cmocka_unit_test(the_shared_file_calls_ignore_queue_set_io),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
