@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "mime.h"
+#include "mime_walk.h"
 #include "xmalloc.h"
 
 /*
@@ -25,12 +26,12 @@
  *
  * Nothing is copied except header values that are unfolded for parsing and
  * the output strings; header and part boundaries are offsets into msg.
+ *
+ * Where a header ends, what an entity is and where a multipart splits are
+ * common/mime_walk.c's rules, which imapd's FETCH BODY[1.2] uses too, so
+ * that the part numbers of BODYSTRUCTURE and of FETCH always agree.
  */
 
-/* deeper multiparts and messages become leaves */
-#define MIME_MAX_DEPTH	64
-/* body parts per message; bounds the output size */
-#define MIME_MAX_PARTS	10000
 /* longer strings are sent as literals */
 #define MIME_QUOTED_MAX	1024
 
@@ -92,14 +93,8 @@ static const struct {
 #undef F
 };
 
-/* a header field value: raw bytes after the colon, folding included */
-struct mime_val {
-	const char	*p;	/* NULL when the field is absent */
-	size_t		 n;
-};
-
 struct mime_hdrs {
-	struct mime_val	 v[MF_COUNT];
+	struct mime_span	 v[MF_COUNT];
 	size_t		 size;	/* bytes, with the blank line */
 };
 
@@ -109,30 +104,9 @@ struct mime_ctx {
 	size_t		 parts;
 };
 
-/* bytes inside a buffer, not NUL-terminated */
-struct mime_span {
-	const char	*p;
-	size_t		 n;
-};
-
-/* a parsed "type/subtype; name=value" field, values unquoted */
-struct mime_ctype {
-	char		*buf;	/* unfolded copy the spans use */
-	struct mime_span type;
-	struct mime_span subtype;
-	size_t		 nparams;
-	struct mime_span *params;	/* name, value, ... */
-};
-
 static void mime_part(struct mime_ctx *, const struct mime_hdrs *,
     const char *, size_t, bool, int);
 
-/* mime_is_wsp - space or tab */
-static inline bool
-mime_is_wsp(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
 
 /* mime_field_lookup - index of a header field name, or -1 */
 static int
@@ -148,134 +122,40 @@ mime_field_lookup(const char *name, size_t len)
 	return -1;
 }
 
-/* mime_append_crlf - add raw header bytes, with bare LF made CRLF, no NUL */
-static void
-mime_append_crlf(struct buf *out, const char *p, size_t n)
-{
-	size_t i, start;
 
-	for (i = start = 0; i < n; i++) {
-		if (p[i] == '\0') {
-			buf_append(out, p + start, i - start);
-			start = i + 1;
-		} else if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r')) {
-			buf_append(out, p + start, i - start);
-			buf_append(out, "\r\n", 2);
-			start = i + 1;
-		}
-	}
-	buf_append(out, p + start, n - start);
-	if (n > 0 && p[n - 1] != '\n')
-		buf_append(out, "\r\n", 2);
-}
+/* what mime_header_scan() fills in */
+struct mime_scan {
+	struct mime_hdrs *h;
+	struct buf	*cache;
+};
 
 /* mime_field_done - record a complete field found by mime_header_scan() */
 static void
-mime_field_done(struct mime_hdrs *h, struct buf *cache, const char *name,
-    size_t namelen, const char *val, size_t vallen, const char *raw,
-    size_t rawlen)
+mime_field_done(void *arg, const struct mime_walk_field *fld)
 {
+	struct mime_scan *sc = arg;
 	int f;
 
-	f = mime_field_lookup(name, namelen);
+	f = mime_field_lookup(fld->name.p, fld->name.n);
 	if (f < 0)
 		return;
-	if (h->v[f].p == NULL) {
-		h->v[f].p = val;
-		h->v[f].n = vallen;
-	}
-	if (cache != NULL && mime_fields[f].cached)
-		mime_append_crlf(cache, raw, rawlen);
+	if (sc->h->v[f].p == NULL)
+		sc->h->v[f] = fld->val;
+	if (sc->cache != NULL && mime_fields[f].cached)
+		mime_walk_append_crlf(sc->cache, fld->raw.p, fld->raw.n);
 }
 
-/*
- * mime_header_scan - find the fields of the header at the start of p
- *
- * The header ends after the first empty line (CRLF or bare LF) or at the
- * end of the data.  Lines that are neither a field nor a continuation are
- * skipped.  When cache is not NULL the raw lines of the cached fields are
- * appended to it.
- */
+/* mime_header_scan - find the fields of the header at the start of p (as
+ * mime_walk_header() cuts it); when cache is not NULL the raw lines of
+ * the cached fields are appended to it */
 static void
 mime_header_scan(const char *p, size_t len, struct mime_hdrs *h,
     struct buf *cache)
 {
-	const char *nl, *name = NULL, *val = NULL, *raw = NULL;
-	size_t pos, ls, le, ce, namelen = 0, vallen = 0, i, fields_end;
+	struct mime_scan sc = { h, cache };
 
 	memset(h, 0, sizeof(*h));
-	pos = 0;
-	fields_end = len;
-	while (pos < len) {
-		ls = pos;
-		nl = memchr(p + ls, '\n', len - ls);
-		le = nl == NULL ? len : (size_t)(nl - p) + 1;
-		/* ce: end of the line's content, before LF or CRLF */
-		ce = le;
-		if (nl != NULL) {
-			ce--;
-			if (ce > ls && p[ce - 1] == '\r')
-				ce--;
-		}
-		pos = le;
-		if (ce == ls && nl != NULL) {
-			fields_end = ls;
-			break;	/* the empty line ends the header */
-		}
-		if (mime_is_wsp((unsigned char)p[ls])) {
-			if (name != NULL)
-				vallen = (size_t)(p + ce - val);
-			continue;
-		}
-		if (name != NULL)
-			mime_field_done(h, cache, name, namelen, val, vallen,
-			    raw, (size_t)(p + ls - raw));
-		name = NULL;
-		for (i = ls; i < ce && p[i] != ':'; i++)
-			;
-		if (i == ce)
-			continue;	/* not a field */
-		namelen = i - ls;
-		while (namelen > 0 && mime_is_wsp((unsigned char)p[ls +
-		    namelen - 1]))
-			namelen--;
-		if (namelen == 0 || memchr(p + ls, ' ', namelen) != NULL ||
-		    memchr(p + ls, '\t', namelen) != NULL)
-			continue;	/* "From sender date" mbox lines */
-		name = p + ls;
-		val = p + i + 1;
-		vallen = ce - (i + 1);
-		raw = p + ls;
-	}
-	if (name != NULL)
-		mime_field_done(h, cache, name, namelen, val, vallen, raw,
-		    (size_t)(p + fields_end - raw));
-	h->size = pos;
-}
-
-/* mime_unfold - copy of a value without CR, LF and NUL, trimmed */
-static char *
-mime_unfold(const struct mime_val *v, size_t *len_r)
-{
-	char *s;
-	size_t i, n, start;
-
-	s = xmalloc(v->n + 1);
-	for (i = n = 0; i < v->n; i++) {
-		if (v->p[i] != '\r' && v->p[i] != '\n' && v->p[i] != '\0')
-			s[n++] = v->p[i];
-	}
-	while (n > 0 && mime_is_wsp((unsigned char)s[n - 1]))
-		n--;
-	for (start = 0; start < n && mime_is_wsp((unsigned char)s[start]);
-	    start++)
-		;
-	memmove(s, s + start, n - start);
-	n -= start;
-	s[n] = '\0';
-	if (len_r != NULL)
-		*len_r = n;
-	return s;
+	h->size = mime_walk_header(p, len, mime_field_done, &sc, NULL);
 }
 
 /*
@@ -332,7 +212,7 @@ mime_write_cstr(struct buf *out, const char *s)
 
 /* mime_write_val - a header value as an unfolded nstring */
 static void
-mime_write_val(struct buf *out, const struct mime_val *v)
+mime_write_val(struct buf *out, const struct mime_span *v)
 {
 	char *s;
 	size_t n;
@@ -341,7 +221,7 @@ mime_write_val(struct buf *out, const struct mime_val *v)
 		buf_append(out, "NIL", 3);
 		return;
 	}
-	s = mime_unfold(v, &n);
+	s = mime_walk_unfold(v, &n);
 	mime_write_string(out, s, n);
 	free(s);
 }
@@ -370,7 +250,7 @@ mime_write_mailbox(struct buf *out, const struct mailimf_mailbox *mb)
 
 /* mime_write_addrs - an address list with RFC 3501 group markers, or NIL */
 static void
-mime_write_addrs(struct buf *out, const struct mime_val *v)
+mime_write_addrs(struct buf *out, const struct mime_span *v)
 {
 	struct mailimf_address_list *list = NULL;
 	struct mailimf_address *addr;
@@ -383,7 +263,7 @@ mime_write_addrs(struct buf *out, const struct mime_val *v)
 		buf_append(out, "NIL", 3);
 		return;
 	}
-	s = mime_unfold(v, &n);
+	s = mime_walk_unfold(v, &n);
 	if (mailimf_address_list_parse(s, n, &idx, &list) != MAILIMF_NO_ERROR)
 		list = NULL;
 	free(s);
@@ -421,7 +301,7 @@ mime_write_addrs(struct buf *out, const struct mime_val *v)
 /* mime_write_addrs_or - an address list, or the already written dflt
  * when the field is absent or holds no address */
 static void
-mime_write_addrs_or(struct buf *out, const struct mime_val *v,
+mime_write_addrs_or(struct buf *out, const struct mime_span *v,
     const struct buf *dflt)
 {
 	struct buf tmp;
@@ -468,164 +348,13 @@ mime_write_envelope(struct buf *out, const struct mime_hdrs *h)
 	buf_deinit(&from);
 }
 
-/* mime_is_tspecial - RFC 2045 tspecials, which end a token */
-static bool
-mime_is_tspecial(unsigned char c)
-{
-	return c <= ' ' || c == 0x7f || strchr("()<>@,;:\\\"/[]?=", c) != NULL;
-}
 
-/* mime_skip_cfws - skip white space and (nested) comments */
-static char *
-mime_skip_cfws(char *s)
-{
-	int depth;
 
-	for (;;) {
-		while (mime_is_wsp((unsigned char)*s))
-			s++;
-		if (*s != '(')
-			return s;
-		depth = 0;
-		for (; *s != '\0'; s++) {
-			if (*s == '\\' && s[1] != '\0')
-				s++;
-			else if (*s == '(')
-				depth++;
-			else if (*s == ')' && --depth == 0) {
-				s++;
-				break;
-			}
-		}
-	}
-}
 
-/* mime_token - length of the token at s (0 if none) */
-static size_t
-mime_token(const char *s)
-{
-	size_t n = 0;
 
-	while (s[n] != '\0' && !mime_is_tspecial((unsigned char)s[n]))
-		n++;
-	return n;
-}
 
-/* mime_quoted - unquote the quoted-string at *sp in place; *sp moves past
- * it, the value is left at (*sp)[0..] start returned with its length */
-static char *
-mime_quoted(char **sp, size_t *len_r)
-{
-	char *s = *sp + 1, *d, *start;
 
-	start = d = s;
-	for (; *s != '\0' && *s != '"'; s++) {
-		if (*s == '\\' && s[1] != '\0')
-			s++;
-		*d++ = *s;
-	}
-	if (*s == '"')
-		s++;
-	/* d <= s: unquoting only shrinks the string, nothing after it is
-	 * overwritten */
-	*sp = s;
-	*len_r = (size_t)(d - start);
-	return start;
-}
 
-/*
- * mime_ctype_parse - "type/subtype; a=b" (Content-Type) or "type; a=b"
- * (Content-Disposition, want_sub false); -1 when the value is unusable,
- * as RFC 2045 says for a broken Content-Type.  Broken parameters are
- * skipped up to the next ';'.
- */
-static int
-mime_ctype_parse(const struct mime_val *v, bool want_sub,
-    struct mime_ctype *ct)
-{
-	struct mime_span name, value;
-	size_t cap = 0;
-	char *s;
-
-	memset(ct, 0, sizeof(*ct));
-	if (v->p == NULL)
-		return -1;
-	ct->buf = s = mime_unfold(v, NULL);
-	s = mime_skip_cfws(s);
-	ct->type.p = s;
-	if ((ct->type.n = mime_token(s)) == 0)
-		goto bad;
-	s = mime_skip_cfws(s + ct->type.n);
-	if (want_sub) {
-		if (*s != '/')
-			goto bad;
-		s = mime_skip_cfws(s + 1);
-		ct->subtype.p = s;
-		if ((ct->subtype.n = mime_token(s)) == 0)
-			goto bad;
-		s = mime_skip_cfws(s + ct->subtype.n);
-	}
-	while ((s = strchr(s, ';')) != NULL) {
-		s = mime_skip_cfws(s + 1);
-		name.p = s;
-		if ((name.n = mime_token(s)) == 0)
-			continue;
-		s = mime_skip_cfws(s + name.n);
-		if (*s != '=')
-			continue;
-		s = mime_skip_cfws(s + 1);
-		if (*s == '"') {
-			value.p = mime_quoted(&s, &value.n);
-		} else {
-			value.p = s;
-			if ((value.n = mime_token(s)) == 0)
-				continue;
-			s += value.n;
-		}
-		if (ct->nparams == cap) {
-			cap = cap == 0 ? 4 : cap * 2;
-			ct->params = xreallocarray(ct->params, cap,
-			    2 * sizeof(*ct->params));
-		}
-		ct->params[2 * ct->nparams] = name;
-		ct->params[2 * ct->nparams + 1] = value;
-		ct->nparams++;
-	}
-	return 0;
-bad:
-	free(ct->buf);
-	memset(ct, 0, sizeof(*ct));
-	return -1;
-}
-
-/* mime_ctype_free - release a parsed field */
-static void
-mime_ctype_free(struct mime_ctype *ct)
-{
-	free(ct->buf);
-	free(ct->params);
-	memset(ct, 0, sizeof(*ct));
-}
-
-/* mime_span_is - case-insensitive comparison with a C string */
-static bool
-mime_span_is(const struct mime_span *sp, const char *s)
-{
-	return sp->n == strlen(s) && strncasecmp(sp->p, s, sp->n) == 0;
-}
-
-/* mime_ctype_param - a parameter's value, or NULL */
-static const struct mime_span *
-mime_ctype_param(const struct mime_ctype *ct, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ct->nparams; i++) {
-		if (mime_span_is(&ct->params[2 * i], name))
-			return &ct->params[2 * i + 1];
-	}
-	return NULL;
-}
 
 /* mime_write_span - an IMAP string from a span */
 static void
@@ -645,7 +374,7 @@ mime_write_params(struct buf *out, const struct mime_ctype *ct,
 {
 	size_t i;
 
-	if (add_charset && mime_ctype_param(ct, "charset") != NULL)
+	if (add_charset && mime_walk_ctype_param(ct, "charset") != NULL)
 		add_charset = false;
 	if (ct->nparams == 0 && !add_charset) {
 		buf_append(out, "NIL", 3);
@@ -664,7 +393,7 @@ mime_write_params(struct buf *out, const struct mime_ctype *ct,
 
 /* mime_write_lang - body-fld-lang as a list, or NIL */
 static void
-mime_write_lang(struct buf *out, const struct mime_val *v)
+mime_write_lang(struct buf *out, const struct mime_span *v)
 {
 	char *s, *tok, *save = NULL;
 	bool any = false;
@@ -673,7 +402,7 @@ mime_write_lang(struct buf *out, const struct mime_val *v)
 		buf_append(out, "NIL", 3);
 		return;
 	}
-	s = mime_unfold(v, NULL);
+	s = mime_walk_unfold(v, NULL);
 	for (tok = strtok_r(s, ", \t", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", \t", &save)) {
 		buf_append_byte(out, any ? ' ' : '(');
@@ -692,7 +421,7 @@ mime_write_ext_tail(struct buf *out, const struct mime_hdrs *h)
 	struct mime_ctype dsp;
 
 	buf_append_byte(out, ' ');
-	if (mime_ctype_parse(&h->v[MF_CONTENT_DISP], false, &dsp) < 0) {
+	if (mime_walk_ctype_parse(&h->v[MF_CONTENT_DISP], false, &dsp) < 0) {
 		buf_append(out, "NIL", 3);
 	} else {
 		buf_append_byte(out, '(');
@@ -700,7 +429,7 @@ mime_write_ext_tail(struct buf *out, const struct mime_hdrs *h)
 		buf_append_byte(out, ' ');
 		mime_write_params(out, &dsp, false);
 		buf_append_byte(out, ')');
-		mime_ctype_free(&dsp);
+		mime_walk_ctype_free(&dsp);
 	}
 	buf_append_byte(out, ' ');
 	mime_write_lang(out, &h->v[MF_CONTENT_LANG]);
@@ -753,81 +482,27 @@ mime_empty_part(struct mime_ctx *ctx)
 	mime_both(ctx, ")", 1);
 }
 
-/* mime_delim - length of the delimiter line at p if it is one, else 0;
- * *close_r is set for "--boundary--" */
-static size_t
-mime_delim(const char *p, size_t n, const struct mime_span *bnd,
-    bool *close_r)
-{
-	size_t i;
-
-	if (n < 2 + bnd->n || p[0] != '-' || p[1] != '-' ||
-	    memcmp(p + 2, bnd->p, bnd->n) != 0)
-		return 0;
-	i = 2 + bnd->n;
-	*close_r = i + 2 <= n && p[i] == '-' && p[i + 1] == '-';
-	if (!*close_r) {
-		/* only transport padding may follow, so that a boundary
-		 * that is a prefix of a nested one does not match it */
-		while (i < n && (mime_is_wsp((unsigned char)p[i]) ||
-		    p[i] == '\r'))
-			i++;
-		if (i < n && p[i] != '\n')
-			return 0;
-	}
-	while (i < n && p[i] != '\n')
-		i++;
-	return i < n ? i + 1 : i;
-}
 
 /*
  * mime_multipart - write the children of the multipart body [p, p + n),
  * split at the boundary bnd.  Each level scans only its own range, so the
- * work is linear per level and MIME_MAX_DEPTH bounds the levels.
+ * work is linear per level and MIME_WALK_MAX_DEPTH bounds the levels;
+ * ctx->parts counts the parts of the whole message against
+ * MIME_WALK_MAX_PARTS, which bounds the output size.
  */
 static void
 mime_multipart(struct mime_ctx *ctx, const char *p, size_t n,
     const struct mime_span *bnd, bool digest, int depth)
 {
-	const char *nl;
-	size_t ls, dl, start = 0, end, nparts = 0;
-	bool in_part = false, closed = false;
+	struct mime_walk_parts it;
 	struct mime_hdrs h;
+	const char *pp;
+	size_t pn, nparts = 0;
 
-	ls = 0;
-	while (ls < n && ctx->parts < MIME_MAX_PARTS) {
-		dl = mime_delim(p + ls, n - ls, bnd, &closed);
-		if (dl > 0) {
-			if (in_part) {
-				/* the line break before a delimiter belongs
-				 * to the delimiter (RFC 2046 5.1.1) */
-				end = ls;
-				if (end > start && p[end - 1] == '\n')
-					end--;
-				if (end > start && p[end - 1] == '\r')
-					end--;
-				mime_header_scan(p + start, end - start, &h,
-				    NULL);
-				mime_part(ctx, &h, p + start, end - start,
-				    digest, depth + 1);
-				nparts++;
-			}
-			in_part = !closed;
-			if (closed)
-				break;
-			start = ls + dl;
-			ctx->parts++;
-		}
-		nl = memchr(p + ls, '\n', n - ls);
-		if (nl == NULL)
-			break;
-		ls = (size_t)(nl - p) + 1;
-	}
-	if (in_part) {
-		/* no close delimiter (or too many parts): the last part
-		 * runs to the end */
-		mime_header_scan(p + start, n - start, &h, NULL);
-		mime_part(ctx, &h, p + start, n - start, digest, depth + 1);
+	mime_walk_parts_init(&it, p, n, bnd, &ctx->parts);
+	while (mime_walk_parts_next(&it, &pp, &pn)) {
+		mime_header_scan(pp, pn, &h, NULL);
+		mime_part(ctx, &h, pp, pn, digest, depth + 1);
 		nparts++;
 	}
 	if (nparts == 0)
@@ -870,55 +545,37 @@ static void
 mime_part(struct mime_ctx *ctx, const struct mime_hdrs *h, const char *p,
     size_t n, bool digest, int depth)
 {
-	struct mime_ctype ct;
+	struct mime_walk_type t;
 	struct mime_hdrs inner;
-	const struct mime_span *bnd = NULL;
 	const char *body;
 	size_t blen, mark;
-	bool have_ct, text, msg, multi;
+	bool text, msg, multi;
 
 	/* h->size <= n: the header scan stops at the end of the part */
 	body = p + h->size;
 	blen = n - h->size;
-	have_ct = mime_ctype_parse(&h->v[MF_CONTENT_TYPE], true, &ct) == 0;
-	if (!have_ct && h->v[MF_CONTENT_TYPE].p == NULL && digest) {
-		msg = true;
-		text = multi = false;
-	} else {
-		multi = have_ct && mime_span_is(&ct.type, "multipart");
-		msg = have_ct && mime_span_is(&ct.type, "message") &&
-		    mime_span_is(&ct.subtype, "rfc822");
-		text = !have_ct || mime_span_is(&ct.type, "text");
-	}
-	if (multi)
-		bnd = mime_ctype_param(&ct, "boundary");
-	if ((multi && (bnd == NULL || bnd->n == 0)) ||
-	    ((multi || msg) && depth >= MIME_MAX_DEPTH)) {
-		/* unusable as a container: a plain text leaf */
-		if (have_ct)
-			mime_ctype_free(&ct);
-		have_ct = multi = msg = false;
-		text = true;
-	}
+	mime_walk_type(&h->v[MF_CONTENT_TYPE], digest, depth, &t);
+	multi = t.kind == MIME_WALK_MULTI;
+	msg = t.kind == MIME_WALK_MSG;
+	text = t.text;
 
 	if (multi) {
 		mime_both(ctx, "(", 1);
-		mime_multipart(ctx, body, blen, bnd,
-		    mime_span_is(&ct.subtype, "digest"), depth);
+		mime_multipart(ctx, body, blen, t.bnd, t.digest, depth);
 		mime_both(ctx, " ", 1);
 		mark = buf_avail(&ctx->bs);
-		mime_write_span(&ctx->bs, &ct.subtype);
+		mime_write_span(&ctx->bs, &t.ct.subtype);
 		mime_both_from(ctx, mark);
 		buf_append_byte(&ctx->bs, ' ');
-		mime_write_params(&ctx->bs, &ct, false);
+		mime_write_params(&ctx->bs, &t.ct, false);
 		mime_write_ext_tail(&ctx->bs, h);
 		mime_both(ctx, ")", 1);
-		mime_ctype_free(&ct);
+		mime_walk_type_deinit(&t);
 		return;
 	}
 
 	mime_both(ctx, "(", 1);
-	mime_write_basic(ctx, have_ct ? &ct : NULL, text, msg);
+	mime_write_basic(ctx, t.have_ct ? &t.ct : NULL, text, msg);
 	mark = buf_avail(&ctx->bs);
 	buf_append_byte(&ctx->bs, ' ');
 	mime_write_val(&ctx->bs, &h->v[MF_CONTENT_ID]);
@@ -946,14 +603,13 @@ mime_part(struct mime_ctx *ctx, const struct mime_hdrs *h, const char *p,
 	mime_write_val(&ctx->bs, &h->v[MF_CONTENT_MD5]);
 	mime_write_ext_tail(&ctx->bs, h);
 	mime_both(ctx, ")", 1);
-	if (have_ct)
-		mime_ctype_free(&ct);
+	mime_walk_type_deinit(&t);
 }
 
 /* mime_msgids - append the "<id>" of v without brackets to out, separated
  * by spaces, at most max of them (0: all); returns how many */
 static size_t
-mime_msgids(const struct mime_val *v, struct buf *out, size_t max)
+mime_msgids(const struct mime_span *v, struct buf *out, size_t max)
 {
 	size_t i, j, count = 0;
 	unsigned char c;
@@ -984,7 +640,7 @@ mime_msgids(const struct mime_val *v, struct buf *out, size_t max)
 
 /* mime_first_msgid - the first "<id>" of v without brackets, or NULL */
 static char *
-mime_first_msgid(const struct mime_val *v)
+mime_first_msgid(const struct mime_span *v)
 {
 	struct buf b;
 
@@ -1013,7 +669,7 @@ mime_days_from_civil(int64_t y, int64_t m, int64_t d)
 
 /* mime_sent_date - the Date: field as UTC seconds, 0 if absent or bad */
 static time_t
-mime_sent_date(const struct mime_val *v)
+mime_sent_date(const struct mime_span *v)
 {
 	struct mailimf_date_time *dt = NULL;
 	size_t idx = 0, n;
@@ -1022,7 +678,7 @@ mime_sent_date(const struct mime_val *v)
 
 	if (v->p == NULL)
 		return 0;
-	s = mime_unfold(v, &n);
+	s = mime_walk_unfold(v, &n);
 	if (mailimf_date_time_parse(s, n, &idx, &dt) != MAILIMF_NO_ERROR)
 		dt = NULL;
 	free(s);
@@ -1135,31 +791,18 @@ mime_refwd_end(const char *t, size_t i, size_t e)
 }
 
 /*
- * mime_base_subject - RFC 5256 2.1 base subject of the Subject field,
- * in UTF-8.  Each step removes text or stops, and runs of blobs are
+ * mime_subject_strip - RFC 5256 2.1 steps 1 (white space only) to 6 on
+ * t, in place.  Each step removes text or stops, and runs of blobs are
  * removed in one go (what repeating steps 3 and 4 would do one blob at a
  * time), so the work stays linear in the subject's length.
  */
-static char *
-mime_base_subject(const struct mime_val *v)
+bool
+mime_subject_strip(char *t)
 {
-	char *raw, *dec = NULL, *t, *res;
-	size_t n, idx = 0, i, j, b, e, bl, last, nblobs;
+	size_t i, j, b, e, bl, last, nblobs;
+	bool reply = false;
 
-	if (v->p == NULL)
-		return xstrdup("");
-	raw = mime_unfold(v, &n);
-	/* step 1: decode RFC 2047, then one space for any white space;
-	 * raw 8-bit text is taken as UTF-8, its invalid bytes made '?'
-	 * first, or the decoder would drop them */
-	mime_utf8_fix(raw, n);
-	if (mailmime_encoded_phrase_parse("utf-8", raw, n, &idx, "utf-8",
-	    &dec) == MAILIMF_NO_ERROR && dec != NULL) {
-		free(raw);
-		t = xstrdup(dec);
-		free(dec);
-	} else
-		t = raw;
+	/* step 1, the part after decoding: one space for any white space */
 	for (i = j = 0; t[i] != '\0'; i++) {
 		if (t[i] == '\t' || t[i] == '\r' || t[i] == '\n')
 			t[i] = ' ';
@@ -1167,8 +810,6 @@ mime_base_subject(const struct mime_val *v)
 			continue;
 		t[j++] = t[i];
 	}
-	t[j] = '\0';
-	mime_utf8_fix(t, j);
 	b = 0;
 	e = j;
 	for (;;) {
@@ -1177,9 +818,10 @@ mime_base_subject(const struct mime_val *v)
 			if (e > b && t[e - 1] == ' ')
 				e--;
 			else if (e - b >= 5 &&
-			    strncasecmp(t + e - 5, "(fwd)", 5) == 0)
+			    strncasecmp(t + e - 5, "(fwd)", 5) == 0) {
 				e -= 5;
-			else
+				reply = true;
+			} else
 				break;
 		}
 		/* steps 3 to 5 */
@@ -1198,6 +840,7 @@ mime_base_subject(const struct mime_val *v)
 			}
 			if ((bl = mime_refwd_end(t, i, e)) > 0) {
 				b = bl;
+				reply = true;
 				continue;
 			}
 			/* step 4: blobs go if something is left after them */
@@ -1216,13 +859,47 @@ mime_base_subject(const struct mime_val *v)
 		    t[e - 1] == ']') {
 			b += 5;
 			e--;
+			reply = true;
 			continue;
 		}
 		break;
 	}
-	res = xstrndup(t + b, e - b);
-	free(t);
-	return res;
+	/* b <= e <= j: the base subject moves to the front */
+	memmove(t, t + b, e - b);
+	t[e - b] = '\0';
+	return reply;
+}
+
+/*
+ * mime_base_subject - RFC 5256 2.1 base subject of the Subject field,
+ * in UTF-8: RFC 2047 decoding, then mime_subject_strip().
+ */
+static char *
+mime_base_subject(const struct mime_span *v)
+{
+	char *raw, *dec = NULL, *t;
+	size_t n, idx = 0;
+
+	if (v->p == NULL)
+		return xstrdup("");
+	raw = mime_walk_unfold(v, &n);
+	/* step 1: decode RFC 2047; raw 8-bit text is taken as UTF-8, its
+	 * invalid bytes made '?' first, or the decoder would drop them */
+	mime_utf8_fix(raw, n);
+	if (mailmime_encoded_phrase_parse("utf-8", raw, n, &idx, "utf-8",
+	    &dec) == MAILIMF_NO_ERROR && dec != NULL) {
+		free(raw);
+		t = xstrdup(dec);
+		free(dec);
+	} else
+		t = raw;
+	/* the decoded words may be invalid UTF-8 too.  Fixing them before
+	 * the stripping is the same as after: '?' and the bytes it
+	 * replaces mean nothing to the steps, which only cut at ASCII
+	 * bytes, and never at a byte between two others that are kept */
+	mime_utf8_fix(t, strlen(t));
+	(void)mime_subject_strip(t);
+	return t;
 }
 
 /* mime_summarize - summarise msg; never fails */

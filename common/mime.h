@@ -13,6 +13,7 @@
 #ifndef BASTIDE_MIME_H
 #define BASTIDE_MIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -37,5 +38,11 @@ struct mime_summary {
 void	 mime_summarize(const char *msg, size_t len,
 	    struct mime_summary *sum);
 void	 mime_summary_deinit(struct mime_summary *sum);
+/* RFC 5256 2.1 on an already decoded subject, in place: white space runs
+ * become one space, then trailers, "Re:"/"Fwd:" prefixes, leading
+ * "[blobs]" and "[fwd: ...]" wrappers go, leaving the base subject in t;
+ * true when a reply or forward marker ("re", "fw", "fwd", "(fwd)",
+ * "[fwd:") was among what went */
+bool	 mime_subject_strip(char *t);
 
 #endif

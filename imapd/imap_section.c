@@ -9,18 +9,18 @@
 
 #include "buf.h"
 #include "log.h"
+#include "mime_walk.h"
 #include "xmalloc.h"
 
 #include "imap_section.h"
 
 /*
- * Design.  common/mime.c keeps its MIME walker private and produces whole
- * BODYSTRUCTURE strings; what FETCH needs is different (the offsets of
- * one part, found without walking the rest of the message), so the walk
- * is done again here, with the same rules, by a few small functions that
- * mirror mime_header_scan(), mime_ctype_parse(), mime_delim(),
- * mime_multipart() and the container test of mime_part().  If those
- * change, these must follow: tests/unit/test_imap_section.c checks that
+ * Design.  common/mime.c produces whole BODYSTRUCTURE strings; what FETCH
+ * needs is different (the offsets of one part, found without walking the
+ * rest of the message), so the walk is driven here, but every rule of it
+ * (header end, Content-Type grammar, what an entity is, boundary lines,
+ * multipart/digest defaults, the limits) is common/mime_walk.c's, which
+ * mime.c uses too.  tests/unit/test_imap_section.c still checks that
  * every part's size here equals the size in mime.c's BODYSTRUCTURE.
  *
  * Resolving a part path scans only the containers on the path, each up
@@ -28,22 +28,12 @@
  * path length, and the path length is bounded.
  */
 
-/* the same limits as common/mime.c: deeper containers become leaves */
-#define ISEC_MAX_DEPTH	64
-#define ISEC_MAX_PARTS	10000
-
-/* bytes inside a buffer, not NUL-terminated */
-struct isec_span {
-	const char	*p;	/* NULL when absent */
-	size_t		 n;
-};
-
 /* what the walk needs of a header */
 struct isec_hdr {
 	size_t		 size;	/* bytes, with the blank line */
 	bool		 blank;	/* it ended with an empty line */
-	struct isec_span ct;	/* first Content-Type value, raw */
-	struct isec_span cte;	/* first Content-Transfer-Encoding value */
+	struct mime_span ct;	/* first Content-Type value, raw */
+	struct mime_span cte;	/* first Content-Transfer-Encoding value */
 };
 
 /* HEADER.FIELDS(.NOT) selection while scanning a header */
@@ -52,18 +42,10 @@ struct isec_filter {
 	struct buf	*out;
 };
 
-/* a parsed Content-Type: the spans point into buf */
-struct isec_ctype {
-	char		*buf;	/* unfolded copy */
-	struct isec_span type;
-	struct isec_span subtype;
-	struct isec_span bnd;	/* first boundary parameter, p NULL if none */
-};
-
-enum isec_type {
-	ISEC_LEAF = 0,
-	ISEC_MULTI,
-	ISEC_MSG
+/* what isec_header_scan() fills in */
+struct isec_scan {
+	struct isec_hdr	*h;
+	const struct isec_filter *f;
 };
 
 /* one MIME entity: a message or a body part, header and body */
@@ -71,18 +53,9 @@ struct isec_ent {
 	const char	*p;
 	size_t		 n;
 	struct isec_hdr	 h;
-	enum isec_type	 type;
-	bool		 digest;	/* multipart/digest */
 	int		 depth;		/* as mime_part() counts it */
-	struct isec_ctype ct;
+	struct mime_walk_type t;	/* what it is, as mime.c sees it */
 };
-
-/* isec_is_wsp - space or tab */
-static inline bool
-isec_is_wsp(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
 
 /* isec_is_digit - ASCII digit */
 static inline bool
@@ -498,28 +471,6 @@ imap_section_partial(size_t total, uint64_t origin, uint64_t count,
 /* ------------------------------------------------------------------ */
 /* headers                                                             */
 
-/* isec_append_crlf - raw header bytes with bare LF made CRLF, no NUL
- * (what mime_append_crlf() does for the cached header fields) */
-static void
-isec_append_crlf(struct buf *out, const char *p, size_t n)
-{
-	size_t i, start;
-
-	for (i = start = 0; i < n; i++) {
-		if (p[i] == '\0') {
-			buf_append(out, p + start, i - start);
-			start = i + 1;
-		} else if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r')) {
-			buf_append(out, p + start, i - start);
-			buf_append(out, "\r\n", 2);
-			start = i + 1;
-		}
-	}
-	buf_append(out, p + start, n - start);
-	if (n > 0 && p[n - 1] != '\n')
-		buf_append(out, "\r\n", 2);
-}
-
 /* isec_filter_match - is name one of the listed fields (any case) */
 static bool
 isec_filter_match(const struct imap_section *sec, const char *name,
@@ -537,91 +488,34 @@ isec_filter_match(const struct imap_section *sec, const char *name,
 
 /* isec_field_done - one complete field found by isec_header_scan() */
 static void
-isec_field_done(struct isec_hdr *h, const struct isec_filter *f,
-    const char *name, size_t namelen, const char *val, size_t vallen,
-    const char *raw, size_t rawlen)
+isec_field_done(void *arg, const struct mime_walk_field *fld)
 {
+	struct isec_scan *sc = arg;
+	struct isec_hdr *h = sc->h;
 	bool match;
 
-	if (h->ct.p == NULL && namelen == 12 &&
-	    strncasecmp(name, "Content-Type", 12) == 0) {
-		h->ct.p = val;
-		h->ct.n = vallen;
-	} else if (h->cte.p == NULL && namelen == 25 &&
-	    strncasecmp(name, "Content-Transfer-Encoding", 25) == 0) {
-		h->cte.p = val;
-		h->cte.n = vallen;
-	}
-	if (f == NULL)
+	if (h->ct.p == NULL && mime_walk_span_is(&fld->name, "Content-Type"))
+		h->ct = fld->val;
+	else if (h->cte.p == NULL && mime_walk_span_is(&fld->name,
+	    "Content-Transfer-Encoding"))
+		h->cte = fld->val;
+	if (sc->f == NULL)
 		return;
-	match = isec_filter_match(f->sec, name, namelen);
-	if (match == (f->sec->kind == IMAP_SECTION_HEADER_FIELDS))
-		isec_append_crlf(f->out, raw, rawlen);
+	match = isec_filter_match(sc->f->sec, fld->name.p, fld->name.n);
+	if (match == (sc->f->sec->kind == IMAP_SECTION_HEADER_FIELDS))
+		mime_walk_append_crlf(sc->f->out, fld->raw.p, fld->raw.n);
 }
 
-/*
- * isec_header_scan - the header at the start of p, as mime_header_scan()
- * sees it: it ends after the first empty line (CRLF or bare LF) or at the
- * end of the data; a field is a line "name:" (name without white space)
- * with its continuation lines; other lines belong to no field.  With f,
- * the selected fields are appended to f->out.
- */
+/* isec_header_scan - the header at the start of p, as mime_walk_header()
+ * cuts it; with f, the selected fields are appended to f->out */
 static void
 isec_header_scan(const char *p, size_t len, struct isec_hdr *h,
     const struct isec_filter *f)
 {
-	const char *nl, *name = NULL, *val = NULL, *raw = NULL;
-	size_t pos, ls, le, ce, namelen = 0, vallen = 0, i, fields_end;
+	struct isec_scan sc = { h, f };
 
 	memset(h, 0, sizeof(*h));
-	pos = 0;
-	fields_end = len;
-	while (pos < len) {
-		ls = pos;
-		nl = memchr(p + ls, '\n', len - ls);
-		le = nl == NULL ? len : (size_t)(nl - p) + 1;
-		/* ce: end of the line's content, before LF or CRLF */
-		ce = le;
-		if (nl != NULL) {
-			ce--;
-			if (ce > ls && p[ce - 1] == '\r')
-				ce--;
-		}
-		pos = le;
-		if (ce == ls && nl != NULL) {
-			fields_end = ls;
-			h->blank = true;
-			break;
-		}
-		if (isec_is_wsp((unsigned char)p[ls])) {
-			if (name != NULL)
-				vallen = (size_t)(p + ce - val);
-			continue;
-		}
-		if (name != NULL)
-			isec_field_done(h, f, name, namelen, val, vallen, raw,
-			    (size_t)(p + ls - raw));
-		name = NULL;
-		for (i = ls; i < ce && p[i] != ':'; i++)
-			;
-		if (i == ce)
-			continue;
-		namelen = i - ls;
-		while (namelen > 0 && isec_is_wsp((unsigned char)p[ls +
-		    namelen - 1]))
-			namelen--;
-		if (namelen == 0 || memchr(p + ls, ' ', namelen) != NULL ||
-		    memchr(p + ls, '\t', namelen) != NULL)
-			continue;
-		name = p + ls;
-		val = p + i + 1;
-		vallen = ce - (i + 1);
-		raw = p + ls;
-	}
-	if (name != NULL)
-		isec_field_done(h, f, name, namelen, val, vallen, raw,
-		    (size_t)(p + fields_end - raw));
-	h->size = pos;
+	h->size = mime_walk_header(p, len, isec_field_done, &sc, &h->blank);
 }
 
 /* imap_section_header_filter - the HEADER.FIELDS(.NOT) subset */
@@ -640,152 +534,6 @@ imap_section_header_filter(const char *hdr, size_t len,
 }
 
 /* ------------------------------------------------------------------ */
-/* Content-Type, as mime_ctype_parse() reads it                        */
-
-/* isec_unfold - copy of a value without CR, LF and NUL, trimmed */
-static char *
-isec_unfold(const struct isec_span *v)
-{
-	char *s;
-	size_t i, n, start;
-
-	s = xmalloc(v->n + 1);
-	for (i = n = 0; i < v->n; i++) {
-		if (v->p[i] != '\r' && v->p[i] != '\n' && v->p[i] != '\0')
-			s[n++] = v->p[i];
-	}
-	while (n > 0 && isec_is_wsp((unsigned char)s[n - 1]))
-		n--;
-	for (start = 0; start < n && isec_is_wsp((unsigned char)s[start]);
-	    start++)
-		;
-	memmove(s, s + start, n - start);
-	s[n - start] = '\0';
-	return s;
-}
-
-/* isec_is_tspecial - RFC 2045 tspecials, which end a token */
-static bool
-isec_is_tspecial(unsigned char c)
-{
-	return c <= ' ' || c == 0x7f || strchr("()<>@,;:\\\"/[]?=", c) != NULL;
-}
-
-/* isec_skip_cfws - skip white space and (nested) comments */
-static char *
-isec_skip_cfws(char *s)
-{
-	int depth;
-
-	for (;;) {
-		while (isec_is_wsp((unsigned char)*s))
-			s++;
-		if (*s != '(')
-			return s;
-		depth = 0;
-		for (; *s != '\0'; s++) {
-			if (*s == '\\' && s[1] != '\0')
-				s++;
-			else if (*s == '(')
-				depth++;
-			else if (*s == ')' && --depth == 0) {
-				s++;
-				break;
-			}
-		}
-	}
-}
-
-/* isec_token - length of the token at s (0 if none) */
-static size_t
-isec_token(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n] != '\0' && !isec_is_tspecial((unsigned char)s[n]))
-		n++;
-	return n;
-}
-
-/* isec_quoted - unquote the quoted-string at *sp in place, *sp moves
- * past it; d never passes s, so nothing after the string is touched */
-static char *
-isec_quoted(char **sp, size_t *len_r)
-{
-	char *s = *sp + 1, *d, *start;
-
-	start = d = s;
-	for (; *s != '\0' && *s != '"'; s++) {
-		if (*s == '\\' && s[1] != '\0')
-			s++;
-		*d++ = *s;
-	}
-	if (*s == '"')
-		s++;
-	*sp = s;
-	*len_r = (size_t)(d - start);
-	return start;
-}
-
-/* isec_span_is - case-insensitive comparison with a C string */
-static bool
-isec_span_is(const struct isec_span *sp, const char *s)
-{
-	return sp->n == strlen(s) && strncasecmp(sp->p, s, sp->n) == 0;
-}
-
-/* isec_ctype_parse - "type/subtype; a=b"; -1 when unusable.  Only the
- * boundary parameter is kept, the first one as mime_ctype_param() finds */
-static int
-isec_ctype_parse(const struct isec_span *v, struct isec_ctype *ct)
-{
-	struct isec_span name, value;
-	char *s;
-
-	memset(ct, 0, sizeof(*ct));
-	if (v->p == NULL)
-		return -1;
-	ct->buf = s = isec_unfold(v);
-	s = isec_skip_cfws(s);
-	ct->type.p = s;
-	if ((ct->type.n = isec_token(s)) == 0)
-		goto bad;
-	s = isec_skip_cfws(s + ct->type.n);
-	if (*s != '/')
-		goto bad;
-	s = isec_skip_cfws(s + 1);
-	ct->subtype.p = s;
-	if ((ct->subtype.n = isec_token(s)) == 0)
-		goto bad;
-	s = isec_skip_cfws(s + ct->subtype.n);
-	while ((s = strchr(s, ';')) != NULL) {
-		s = isec_skip_cfws(s + 1);
-		name.p = s;
-		if ((name.n = isec_token(s)) == 0)
-			continue;
-		s = isec_skip_cfws(s + name.n);
-		if (*s != '=')
-			continue;
-		s = isec_skip_cfws(s + 1);
-		if (*s == '"') {
-			value.p = isec_quoted(&s, &value.n);
-		} else {
-			value.p = s;
-			if ((value.n = isec_token(s)) == 0)
-				continue;
-			s += value.n;
-		}
-		if (ct->bnd.p == NULL && isec_span_is(&name, "boundary"))
-			ct->bnd = value;
-	}
-	return 0;
-bad:
-	free(ct->buf);
-	memset(ct, 0, sizeof(*ct));
-	return -1;
-}
-
-/* ------------------------------------------------------------------ */
 /* the MIME walk                                                       */
 
 /* isec_ent_open - scan and classify the entity [p, p + n) as
@@ -794,35 +542,19 @@ static void
 isec_ent_open(struct isec_ent *e, const char *p, size_t n, int depth,
     bool in_digest)
 {
-	bool have_ct, multi, msg;
-
 	memset(e, 0, sizeof(*e));
 	e->p = p;
 	e->n = n;
 	e->depth = depth;
 	isec_header_scan(p, n, &e->h, NULL);
-	have_ct = isec_ctype_parse(&e->h.ct, &e->ct) == 0;
-	if (!have_ct && e->h.ct.p == NULL && in_digest) {
-		msg = true;
-		multi = false;
-	} else {
-		multi = have_ct && isec_span_is(&e->ct.type, "multipart");
-		msg = have_ct && isec_span_is(&e->ct.type, "message") &&
-		    isec_span_is(&e->ct.subtype, "rfc822");
-	}
-	if ((multi && (e->ct.bnd.p == NULL || e->ct.bnd.n == 0)) ||
-	    ((multi || msg) && depth >= ISEC_MAX_DEPTH))
-		multi = msg = false;
-	e->type = multi ? ISEC_MULTI : msg ? ISEC_MSG : ISEC_LEAF;
-	e->digest = multi && isec_span_is(&e->ct.subtype, "digest");
+	mime_walk_type(&e->h.ct, in_digest, depth, &e->t);
 }
 
 /* isec_ent_close - free what isec_ent_open() allocated */
 static void
 isec_ent_close(struct isec_ent *e)
 {
-	free(e->ct.buf);
-	e->ct.buf = NULL;
+	mime_walk_type_deinit(&e->t);
 }
 
 /* isec_body - the body of an entity; h.size <= n by construction */
@@ -831,31 +563,6 @@ isec_body(const struct isec_ent *e, size_t *len_r)
 {
 	*len_r = e->n - e->h.size;
 	return e->p + e->h.size;
-}
-
-/* isec_delim - length of the delimiter line at p if it is one, else 0;
- * *close_r for "--boundary--" (mime_delim()) */
-static size_t
-isec_delim(const char *p, size_t n, const struct isec_span *bnd,
-    bool *close_r)
-{
-	size_t i;
-
-	if (n < 2 + bnd->n || p[0] != '-' || p[1] != '-' ||
-	    memcmp(p + 2, bnd->p, bnd->n) != 0)
-		return 0;
-	i = 2 + bnd->n;
-	*close_r = i + 2 <= n && p[i] == '-' && p[i + 1] == '-';
-	if (!*close_r) {
-		while (i < n && (isec_is_wsp((unsigned char)p[i]) ||
-		    p[i] == '\r'))
-			i++;
-		if (i < n && p[i] != '\n')
-			return 0;
-	}
-	while (i < n && p[i] != '\n')
-		i++;
-	return i < n ? i + 1 : i;
 }
 
 /*
@@ -872,46 +579,19 @@ isec_delim(const char *p, size_t n, const struct isec_span *bnd,
 static bool
 isec_child(const struct isec_ent *e, uint32_t num, struct isec_ent *child)
 {
-	const char *p, *nl;
-	size_t n, ls = 0, dl, start = 0, end, opened = 0;
+	struct mime_walk_parts it;
+	const char *body, *pp;
+	size_t blen, pn, opened = 0;
 	uint32_t count = 0;
-	bool in_part = false, closed = false;
 
-	p = isec_body(e, &n);
-	while (ls < n && opened < ISEC_MAX_PARTS) {
-		dl = isec_delim(p + ls, n - ls, &e->ct.bnd, &closed);
-		if (dl > 0) {
-			if (in_part) {
-				/* the line break before a delimiter belongs
-				 * to the delimiter (RFC 2046 5.1.1) */
-				end = ls;
-				if (end > start && p[end - 1] == '\n')
-					end--;
-				if (end > start && p[end - 1] == '\r')
-					end--;
-				if (++count == num) {
-					isec_ent_open(child, p + start,
-					    end - start, e->depth + 1,
-					    e->digest);
-					return true;
-				}
-			}
-			in_part = !closed;
-			if (closed)
-				break;
-			start = ls + dl;
-			opened++;
+	body = isec_body(e, &blen);
+	mime_walk_parts_init(&it, body, blen, e->t.bnd, &opened);
+	while (mime_walk_parts_next(&it, &pp, &pn)) {
+		if (++count == num) {
+			isec_ent_open(child, pp, pn, e->depth + 1,
+			    e->t.digest);
+			return true;
 		}
-		nl = memchr(p + ls, '\n', n - ls);
-		if (nl == NULL)
-			break;
-		ls = (size_t)(nl - p) + 1;
-	}
-	if (in_part && ++count == num) {
-		/* no close delimiter: the last part runs to the end */
-		isec_ent_open(child, p + start, n - start, e->depth + 1,
-		    e->digest);
-		return true;
 	}
 	return false;
 }
@@ -935,7 +615,7 @@ isec_resolve(const char *msg, size_t len, const struct imap_section *sec,
 	isec_ent_open(e, msg, len, 0, false);
 	for (i = 0; i < sec->nparts; i++) {
 		/* e is a message or a multipart here */
-		if (e->type == ISEC_MULTI) {
+		if (e->t.kind == MIME_WALK_MULTI) {
 			if (!isec_child(e, sec->parts[i], &next))
 				goto missing;
 			isec_ent_close(e);
@@ -944,12 +624,12 @@ isec_resolve(const char *msg, size_t len, const struct imap_section *sec,
 			goto missing;
 		if (i + 1 == sec->nparts)
 			break;
-		if (e->type == ISEC_MSG) {
+		if (e->t.kind == MIME_WALK_MSG) {
 			body = isec_body(e, &blen);
 			isec_ent_open(&next, body, blen, e->depth + 1, false);
 			isec_ent_close(e);
 			*e = next;
-		} else if (e->type != ISEC_MULTI)
+		} else if (e->t.kind != MIME_WALK_MULTI)
 			goto missing;
 	}
 	return 0;
@@ -1020,7 +700,7 @@ imap_section_fetch(const char *msg, size_t len,
 			return;
 		default:
 			/* HEADER, TEXT: only in a message/rfc822 part */
-			if (e.type != ISEC_MSG) {
+			if (e.t.kind != MIME_WALK_MSG) {
 				isec_ent_close(&e);
 				isec_ref_missing(out);
 				return;
@@ -1075,20 +755,21 @@ imap_part_ref_deinit(struct imap_part_ref *ref)
 int
 imap_cte_parse(const char *s, size_t n, enum imap_cte *cte_r)
 {
-	struct isec_span v = { s, n }, tok;
+	struct mime_span v = { s, n }, tok;
 	char *copy, *t;
 	int r = 0;
 
-	copy = isec_unfold(&v);
-	t = isec_skip_cfws(copy);
+	copy = mime_walk_unfold(&v, NULL);
+	t = mime_walk_skip_cfws(copy);
 	tok.p = t;
-	tok.n = isec_token(t);
-	if (tok.n == 0 || isec_span_is(&tok, "7bit") ||
-	    isec_span_is(&tok, "8bit") || isec_span_is(&tok, "binary"))
+	tok.n = mime_walk_token(t);
+	if (tok.n == 0 || mime_walk_span_is(&tok, "7bit") ||
+	    mime_walk_span_is(&tok, "8bit") ||
+	    mime_walk_span_is(&tok, "binary"))
 		*cte_r = IMAP_CTE_IDENTITY;
-	else if (isec_span_is(&tok, "base64"))
+	else if (mime_walk_span_is(&tok, "base64"))
 		*cte_r = IMAP_CTE_BASE64;
-	else if (isec_span_is(&tok, "quoted-printable"))
+	else if (mime_walk_span_is(&tok, "quoted-printable"))
 		*cte_r = IMAP_CTE_QP;
 	else
 		r = -1;
@@ -1217,8 +898,8 @@ isec_qp_step(struct imap_decoder *d)
 				return hi << 4 | lo;
 			}
 		}
-		for (j = i + 1; j < d->n && isec_is_wsp((unsigned char)p[j]);
-		    j++)
+		for (j = i + 1; j < d->n &&
+		    mime_walk_is_wsp((unsigned char)p[j]); j++)
 			;
 		if ((k = isec_eol_at(p, d->n, j, &end)) > 0 || end) {
 			d->pos = j + k;		/* soft line break */
@@ -1228,9 +909,9 @@ isec_qp_step(struct imap_decoder *d)
 		d->pos++;
 		return '=';
 	}
-	if (isec_is_wsp(c)) {
-		for (j = i + 1; j < d->n && isec_is_wsp((unsigned char)p[j]);
-		    j++)
+	if (mime_walk_is_wsp(c)) {
+		for (j = i + 1; j < d->n &&
+		    mime_walk_is_wsp((unsigned char)p[j]); j++)
 			;
 		if (isec_eol_at(p, d->n, j, &end) > 0 || end) {
 			d->pos = j;		/* trailing white space */

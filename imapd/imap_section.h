@@ -12,12 +12,13 @@
  * partial BINARY fetch decodes only what it returns.  Big decoded parts
  * can be read in pieces through struct imap_decoder.
  *
- * The MIME structure is walked with the rules of common/mime.c (header
- * end, Content-Type grammar, boundary lines, multipart/digest defaults,
- * depth limit), so that part numbers and part sizes agree with the
- * BODYSTRUCTURE the store caches.  A part that does not exist gives an
- * empty string, as Dovecot answers.  Pure code: no I/O, no session, and
- * every walk is bounded by the message size and the depth limit.
+ * The MIME structure is walked with common/mime_walk.c, the rules
+ * common/mime.c uses too (header end, Content-Type grammar, boundary
+ * lines, multipart/digest defaults, depth limit), so that part numbers
+ * and part sizes agree with the BODYSTRUCTURE the store caches.  A part
+ * that does not exist gives an empty string, as Dovecot answers.  Pure
+ * code: no I/O, no session, and every walk is bounded by the message
+ * size and the depth limit.
  */
 #ifndef BASTIDE_IMAP_SECTION_H
 #define BASTIDE_IMAP_SECTION_H

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "mime.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -320,116 +321,16 @@ imap_sort_run(struct imap_sort_set *set, const struct imap_sort_crit *crit,
 	sort_ncrit = 0;
 }
 
-/*
- * Base subject, only to know whether it is a reply (RFC 5256 2.1)
- */
-
-/* blob_end - end of "[...]" and the spaces after it at i, or 0 */
-static size_t
-blob_end(const char *t, size_t i, size_t e)
-{
-	size_t j;
-
-	if (i >= e || t[i] != '[')
-		return 0;
-	for (j = i + 1; j < e && t[j] != ']' && t[j] != '['; j++)
-		;
-	if (j >= e || t[j] != ']')
-		return 0;
-	for (j++; j < e && t[j] == ' '; j++)
-		;
-	return j;
-}
-
-/* refwd_end - end of ("re" / "fw" / "fwd") *WSP [blob] ":" at i, or 0 */
-static size_t
-refwd_end(const char *t, size_t i, size_t e)
-{
-	size_t j, k;
-
-	if (e - i >= 3 && strncasecmp(t + i, "fwd", 3) == 0)
-		j = i + 3;
-	else if (e - i >= 2 && (strncasecmp(t + i, "re", 2) == 0 ||
-	    strncasecmp(t + i, "fw", 2) == 0))
-		j = i + 2;
-	else
-		return 0;
-	while (j < e && t[j] == ' ')
-		j++;
-	if ((k = blob_end(t, j, e)) > 0)
-		j = k;
-	return j < e && t[j] == ':' ? j + 1 : 0;
-}
-
-/* imap_subject_is_reply - RFC 5256 2.1, the "reply or forward" test */
+/* imap_subject_is_reply - RFC 5256 2.1, the "reply or forward" test;
+ * the base subject rules are mime.c's, which made the cached one */
 bool
 imap_subject_is_reply(const char *subject)
 {
 	char *t;
-	size_t i, j, b, e, bl, last, nblobs;
-	bool reply = false;
+	bool reply;
 
-	/* step 1: white space runs become one space */
 	t = xstrdup(subject);
-	for (i = j = 0; t[i] != '\0'; i++) {
-		if (t[i] == '\t' || t[i] == '\r' || t[i] == '\n')
-			t[i] = ' ';
-		if (t[i] == ' ' && j > 0 && t[j - 1] == ' ')
-			continue;
-		t[j++] = t[i];
-	}
-	b = 0;
-	e = j;
-	for (;;) {
-		/* step 2: trailers */
-		for (;;) {
-			if (e > b && t[e - 1] == ' ')
-				e--;
-			else if (e - b >= 5 &&
-			    strncasecmp(t + e - 5, "(fwd)", 5) == 0) {
-				e -= 5;
-				reply = true;
-			} else
-				break;
-		}
-		/* steps 3 to 5: leading blobs and "re:" */
-		for (;;) {
-			if (b < e && t[b] == ' ') {
-				b++;
-				continue;
-			}
-			i = last = b;
-			nblobs = 0;
-			while ((bl = blob_end(t, i, e)) > 0) {
-				last = i;
-				i = bl;
-				nblobs++;
-			}
-			if ((bl = refwd_end(t, i, e)) > 0) {
-				b = bl;
-				reply = true;
-				continue;
-			}
-			if (nblobs > 0 && i < e) {
-				b = i;
-				continue;
-			}
-			if (nblobs > 1) {
-				b = last;
-				continue;
-			}
-			break;
-		}
-		/* step 6: "[fwd:" ... "]" */
-		if (e - b >= 6 && strncasecmp(t + b, "[fwd:", 5) == 0 &&
-		    t[e - 1] == ']') {
-			b += 5;
-			e--;
-			reply = true;
-			continue;
-		}
-		break;
-	}
+	reply = mime_subject_strip(t);
 	free(t);
 	return reply;
 }

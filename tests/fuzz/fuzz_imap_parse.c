@@ -9,7 +9,8 @@
  *       ../imapd/imap_parse.c ../imapd/imap_parse_fetch.c \
  *       ../imapd/imap_parse_search.c ../imapd/imap_parse_cmds.c \
  *       ../imapd/imap_seqset.c ../imapd/imap_write.c \
- *       ../imapd/imap_section.c ../common/frame.c ../common/buf.c \
+ *       ../imapd/imap_section.c ../common/mime_walk.c \
+ *       ../common/frame.c ../common/buf.c \
  *       ../common/store_name.c ../common/str.c ../common/xmalloc.c \
  *       ../common/log.c -pthread -o fuzz_imap_parse
  *   ./fuzz_imap_parse -max_len=65536

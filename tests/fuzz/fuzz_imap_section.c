@@ -5,8 +5,8 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
  *       -I. -I../common -I../imapd ../tests/fuzz/fuzz_imap_section.c \
- *       ../imapd/imap_section.c ../common/buf.c ../common/xmalloc.c \
- *       ../common/log.c -pthread -o fuzz_imap_section
+ *       ../imapd/imap_section.c ../common/mime_walk.c ../common/buf.c \
+ *       ../common/xmalloc.c ../common/log.c -pthread -o fuzz_imap_section
  *   ./fuzz_imap_section -max_len=65536
  *
  * An input is a section-spec, a line feed, then a message.  Besides

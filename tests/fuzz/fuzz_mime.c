@@ -5,7 +5,8 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
  *       -I. -I../common ../tests/fuzz/fuzz_mime.c ../common/mime.c \
- *       ../common/buf.c ../common/xmalloc.c ../common/log.c \
+ *       ../common/mime_walk.c ../common/buf.c ../common/xmalloc.c \
+ *       ../common/log.c \
  *       $(pkg-config --cflags --libs libetpan) -pthread -o fuzz_mime
  *   ./fuzz_mime -max_len=65536
  *
