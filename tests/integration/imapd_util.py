@@ -6,7 +6,7 @@
     def imapd(slapd, tmp_path_factory):
         d = Imapd(tmp_path_factory.mktemp("imapd"), slapd).start()
         yield d
-        d.stop()
+        d.stop()        # asserts a clean exit (check=False: does not)
 
 An Imapd lives in its own directory with its own store root, run_dir, log
 and a self-signed certificate made with certtool; it talks to the given
@@ -14,58 +14,48 @@ Slapd (conftest.py).  Ports come from free_port(): .ports["imap"] (plain,
 STARTTLS) and .ports["imaps"] (implicit TLS).
 
 Attributes: .dir .conf .store .run_dir .log_path .cert .ports .pid
-Methods: start() stop() restart() reload() running() log()
-         imap(login=None) / imaps(login=None): imaplib clients, connected
-             (and logged in as login, a demo user name, over STARTTLS
-             for imap())
+Methods: start() stop() kill() restart() reload() running() log()
+             (from daemon_util.Daemon)
+         imap(login=None) / imaps(login=None, password=None): imaplib
+             clients, connected (and logged in as login, a demo user name
+             or, with password, any address, over STARTTLS for imap())
          raw(tls=False): a RawClient (line-level socket)
          deliver(user, msg, folder=None, flags=""): drop a message into
              the user's Maildir the way another program would (tmp/, then
              rename into new/, or cur/ with flags), returns the file name
          maildir(user, folder=None)
+Also: fresh_user(slapd, prefix, **attrs) (a new directory user),
+message() (a small RFC 5322 message).
 """
 import imaplib
+import itertools
 import os
-import signal
 import socket
 import ssl
-import subprocess
 import time
 
 from conftest import BUILD, free_port
-from smtpd_util import client_context, make_cert, wait_port
+from daemon_util import (TIMEOUT, Daemon, LineClient, client_context,
+                         conf_section, make_cert)
 
 IMAPD = os.path.join(BUILD, "imapd", "bastide-imapd")
-TIMEOUT = 10
 
 _seq = [0]
+_users = itertools.count(1)
 
 
-class RawClient:
+class RawClient(LineClient):
     """Bytes in, lines out: for what imaplib will not send."""
 
     def __init__(self, port, tls=False, timeout=TIMEOUT):
         s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         if tls:
             s = client_context().wrap_socket(s, server_hostname="localhost")
-        self.sock = s
-        self.buf = b""
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode()
-        self.sock.sendall(data)
+        super().__init__(s)
 
     def line(self, timeout=TIMEOUT):
         """One line without its CRLF; raises socket.timeout."""
-        self.sock.settimeout(timeout)
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("connection closed; have %r" % self.buf)
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line.decode("utf-8", "replace")
+        return super().line(timeout)
 
     def until_tagged(self, tag, timeout=TIMEOUT):
         """Lines up to and including the one starting with tag + SP."""
@@ -95,15 +85,12 @@ class RawClient:
         except socket.timeout:
             return False
 
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
-
-class Imapd:
+class Imapd(Daemon):
     """One bastide-imapd with its config, directories and ports."""
+
+    binary = IMAPD
+    name = "bastide-imapd"
 
     def __init__(self, d, slapd, imapd=None, global_=None, extra=""):
         self.dir = str(d)
@@ -114,7 +101,6 @@ class Imapd:
         self.log_path = os.path.join(self.dir, "imapd.log")
         self.cert, self.key = make_cert(self.dir, "imapd")
         self.ports = {}
-        self.proc = None
         self.imapd_keys = {"allow_plaintext_auth_on_loopback": "no"}
         self.imapd_keys.update(imapd or {})
         self.global_keys = {"hostname": "imap.test",
@@ -123,79 +109,28 @@ class Imapd:
         self.global_keys.update(global_ or {})
         self.extra = extra
 
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc is not None else None
-
     def write_conf(self):
         self.ports = {"imap": free_port(), "imaps": free_port()}
         keys = dict(self.imapd_keys)
         keys.setdefault("listen", f"127.0.0.1:{self.ports['imap']}")
         keys.setdefault("listen_tls", f"127.0.0.1:{self.ports['imaps']}")
-
-        def section(name, kv):
-            return f"[{name}]\n" + "".join(f"{k} = {v}\n"
-                                           for k, v in kv.items())
-        extra = (section("global", self.global_keys)
-                 + section("tls", {"cert_file": self.cert,
-                                   "key_file": self.key})
-                 + section("store", {"root": self.store})
-                 + section("imapd", keys)
+        extra = (conf_section("global", self.global_keys)
+                 + conf_section("tls", {"cert_file": self.cert,
+                                        "key_file": self.key})
+                 + conf_section("store", {"root": self.store})
+                 + conf_section("imapd", keys)
                  + self.extra)
         self.slapd.write_conf(self.conf, extra=extra)
 
     def start(self):
         """Start in the foreground (-f), wait for both ports."""
-        last = ""
         os.makedirs(self.run_dir, exist_ok=True)
-        for _ in range(3):
-            self.write_conf()
-            log = open(self.log_path, "a")
-            self.proc = subprocess.Popen([IMAPD, "-f", "-c", self.conf],
-                                         stdout=log, stderr=log)
-            log.close()
-            if all(wait_port(p, self.proc.pid) for p in self.ports.values()):
-                return self
-            last = self.log()
-            self.stop(check=False)
-        raise AssertionError("bastide-imapd did not start:\n" + last[-3000:])
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
+        return self.spawn(lambda attempt: self.write_conf())
 
     def stop(self, check=True):
         """SIGTERM by pid, then SIGKILL if it lingers; waits for it.  With
         check, a clean exit is asserted: status 0, no sanitizer report."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=TIMEOUT)
-        rc = self.proc.returncode
-        self.proc = None
-        if check:
-            log = self.log()
-            assert "Sanitizer" not in log, log[-5000:]
-            assert rc == 0, "bastide-imapd exited %s:\n%s" % (rc,
-                                                             log[-3000:])
-
-    def restart(self):
-        self.stop()
-        return self.start()
-
-    def reload(self):
-        self.proc.send_signal(signal.SIGHUP)
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        super().stop(check)
 
     def imap(self, login=None, starttls=True):
         """imaplib on the plain port; with login, STARTTLS then LOGIN."""
@@ -206,13 +141,16 @@ class Imapd:
             c.login(self.address(login), self.slapd.password(login))
         return c
 
-    def imaps(self, login=None):
-        """imaplib on the implicit-TLS port, logged in as login."""
+    def imaps(self, login=None, password=None, timeout=TIMEOUT):
+        """imaplib on the implicit-TLS port, logged in as login (with the
+        demo user's password unless password is given)."""
         c = imaplib.IMAP4_SSL("127.0.0.1", self.ports["imaps"],
                               ssl_context=client_context(),
-                              timeout=TIMEOUT)
+                              timeout=timeout)
         if login is not None:
-            c.login(self.address(login), self.slapd.password(login))
+            if password is None:
+                password = self.slapd.password(login)
+            c.login(self.address(login), password)
         return c
 
     def raw(self, tls=False):
@@ -252,6 +190,16 @@ class Imapd:
             dst = os.path.join(d, "cur", base + ":2," + flags)
         os.rename(tmp, dst)
         return os.path.basename(dst)
+
+
+def fresh_user(slapd, prefix, **attrs):
+    """A fresh directory user "<prefix><n>x<pid>@example.test" with the
+    given extra LDAP attributes: (address, password)."""
+    uid = f"{prefix}{next(_users)}x{os.getpid()}"
+    mail = f"{uid}@example.test"
+    pw = f"pw-{uid}"
+    slapd.ldapadd(slapd.ldif_user(uid, mail, pw, **attrs))
+    return mail, pw
 
 
 def message(subject="test", body="hello\r\n", sender="carol@example.org",

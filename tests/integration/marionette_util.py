@@ -32,6 +32,8 @@ import socket
 import subprocess
 import time
 
+from daemon_util import read_log
+
 TIMEOUT = 30
 
 
@@ -300,11 +302,8 @@ class Thunderbird:
                                     timeout=timeout + 5)
 
     def output(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        """What Thunderbird wrote on stdout and stderr."""
+        return read_log(self.log_path)
 
     def moz_log_lines(self, pattern=None):
         """The MOZ_LOG lines of every process (parent first), those

@@ -1,12 +1,10 @@
 """Start and drive a private bastide-smtpd, for the test_smtpd*.py files.
 
-    from smtpd_util import Smtpd, make_cert
+    from smtpd_util import Smtpd, smtpd_fixture
 
-    @pytest.fixture(scope="module")
-    def smtpd(slapd, tmp_path_factory):
-        s = Smtpd(tmp_path_factory.mktemp("smtpd"), slapd).start()
-        yield s
-        s.stop()
+    smtpd = smtpd_fixture("smtpd", smtpd={"max_errors": "6"})
+
+or, for one test, Smtpd(tmp_path, slapd).start() and stop() in a finally.
 
 An Smtpd lives in its own directory with its own store root, spool, queue,
 run_dir, log and a self-signed certificate made with certtool; it talks to
@@ -16,72 +14,31 @@ listener is a Unix socket in the directory.
 Attributes: .dir .conf .store .spool .queue_dir .run_dir .log_path .cert
 .ports (dict: mx, submission, submissions) .lmtp_path .pid .domain
 Methods: start() stop() kill() restart() reload() running() log()
+         (from daemon_util.Daemon)
          smtp(role) / smtps() (smtplib clients, already connected)
          maildir(user, folder=None) messages(user, folder=None)
          wait_messages(user, n, folder=None, timeout=10)
 """
 import os
-import signal
 import smtplib
 import socket
-import ssl
-import subprocess
 import time
 
+import pytest
+
 from conftest import BUILD, free_port
+# make_cert and wait_port are re-exported: test files import them from here
+from daemon_util import (TIMEOUT, Daemon, LineClient, client_context,  # noqa
+                         conf_section, make_cert, started, wait_port)
 
 SMTPD = os.path.join(BUILD, "smtpd", "bastide-smtpd")
-TIMEOUT = 10
 
 
-def make_cert(d, name="smtpd"):
-    """A self-signed ECDSA certificate for localhost, made by certtool."""
-    key = os.path.join(d, name + "-key.pem")
-    cert = os.path.join(d, name + "-cert.pem")
-    if os.path.exists(cert):
-        return cert, key
-    tmpl = os.path.join(d, name + ".tmpl")
-    with open(tmpl, "w") as f:
-        f.write('cn = "localhost"\ndns_name = "localhost"\n'
-                'ip_address = "127.0.0.1"\nexpiration_days = 2\n'
-                'tls_www_server\n')
-    subprocess.run(["certtool", "--generate-privkey", "--key-type=ecdsa",
-                    "--outfile", key], check=True, capture_output=True,
-                   timeout=60)
-    subprocess.run(["certtool", "--generate-self-signed", "--load-privkey",
-                    key, "--template", tmpl, "--outfile", cert],
-                   check=True, capture_output=True, timeout=60)
-    return cert, key
-
-
-def client_context():
-    """A TLS client context that accepts our self-signed certificate."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-def wait_port(port, pid=None, timeout=TIMEOUT):
-    """Until 127.0.0.1:port accepts, or the process pid is gone."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pid is not None:
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    return False
-            except ChildProcessError:
-                return False
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-class Smtpd:
+class Smtpd(Daemon):
     """One bastide-smtpd with its config, directories and ports."""
+
+    binary = SMTPD
+    name = "bastide-smtpd"
 
     def __init__(self, d, slapd, smtpd=None, queue=None, extra="",
                  global_=None, domain="example.test"):
@@ -95,9 +52,8 @@ class Smtpd:
         self.run_dir = os.path.join(self.dir, "run")
         self.log_path = os.path.join(self.dir, "smtpd.log")
         self.lmtp_path = os.path.join(self.dir, "lmtp.sock")
-        self.cert, self.key = make_cert(self.dir)
+        self.cert, self.key = make_cert(self.dir, "smtpd")
         self.ports = {}
-        self.proc = None
         self.smtpd_keys = {
             "domains": domain,
             "spool_dir": self.spool,
@@ -115,10 +71,6 @@ class Smtpd:
         self.global_keys.update(global_ or {})
         self.extra = extra
 
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc is not None else None
-
     def write_conf(self, keep_ports=False):
         if not keep_ports or not self.ports:
             self.ports = {r: free_port() for r in
@@ -130,72 +82,21 @@ class Smtpd:
         keys.setdefault("submissions_listen",
                         f"127.0.0.1:{self.ports['submissions']}")
         keys.setdefault("lmtp_listen", self.lmtp_path)
-
-        def section(name, kv):
-            return f"[{name}]\n" + "".join(f"{k} = {v}\n"
-                                           for k, v in kv.items())
-        extra = (section("global", self.global_keys)
-                 + section("tls", {"cert_file": self.cert,
-                                   "key_file": self.key})
-                 + section("store", {"root": self.store})
-                 + section("smtpd", keys)
-                 + section("queue", self.queue_keys)
+        extra = (conf_section("global", self.global_keys)
+                 + conf_section("tls", {"cert_file": self.cert,
+                                        "key_file": self.key})
+                 + conf_section("store", {"root": self.store})
+                 + conf_section("smtpd", keys)
+                 + conf_section("queue", self.queue_keys)
                  + self.extra)
         self.slapd.write_conf(self.conf, extra=extra)
 
     def start(self, keep_ports=False):
         """Start in the foreground (-f), wait for every TCP port; with
-        keep_ports the ports of the last run (after a kill)."""
-        last = ""
-        for _ in range(3):
-            self.write_conf(keep_ports)
-            log = open(self.log_path, "a")
-            self.proc = subprocess.Popen([SMTPD, "-f", "-c", self.conf],
-                                         stdout=log, stderr=log)
-            log.close()
-            if all(wait_port(p, self.proc.pid) for p in self.ports.values()):
-                return self
-            last = self.log()
-            self.stop()     # a port taken meanwhile: try new ones
-            keep_ports = False
-        raise AssertionError("bastide-smtpd did not start:\n" + last[-3000:])
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        """SIGTERM by pid, then SIGKILL if it lingers; waits for it."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=TIMEOUT)
-        self.proc = None
-
-    def kill(self):
-        """SIGKILL, as a crash would."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=TIMEOUT)
-        self.proc = None
-
-    def restart(self):
-        self.stop()
-        return self.start()
-
-    def reload(self):
-        self.proc.send_signal(signal.SIGHUP)
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        keep_ports the ports of the last run (after a kill) at the first
+        try, fresh ones after that."""
+        return self.spawn(lambda attempt:
+                          self.write_conf(keep_ports and attempt == 0))
 
     def smtp(self, role="mx", ehlo=True):
         """An smtplib client on a plain port (mx or submission)."""
@@ -259,30 +160,15 @@ def body_of(stored):
     return b"\r\n".join(lines[i:])
 
 
-class Raw:
+class Raw(LineClient):
     """A raw socket client for sequences smtplib will not send."""
 
     def __init__(self, port, tls=False):
         s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
         if tls:
             s = client_context().wrap_socket(s)
-        self.sock = s
-        self.buf = b""
+        super().__init__(s)
         self.greeting = self.reply()
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode()
-        self.sock.sendall(data)
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("connection closed; got %r" % self.buf)
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line.decode("utf-8", "replace")
 
     def reply(self):
         """One whole reply (all its lines), as text."""
@@ -307,12 +193,6 @@ class Raw:
         except OSError:
             return True
 
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
 
 def ensure_entries(slapd, entries):
     """ldapadd each (filter, ldif) whose filter finds nothing yet, so that
@@ -321,6 +201,23 @@ def ensure_entries(slapd, entries):
     for filt, ldif in entries:
         if "dn:" not in slapd.ldapsearch(filt, "dn"):
             slapd.ldapadd(ldif)
+
+
+def smtpd_fixture(name, entries=False, **kwargs):
+    """A module-scoped pytest fixture called name: Smtpd(**kwargs) in a
+    fresh directory, started, stopped at the end of the module; with
+    entries, smtpd_entries() are in the directory first.
+
+        strict = smtpd_fixture("strict", smtpd={"idle_timeout": "1s"})
+    """
+    @pytest.fixture(scope="module", name=name)
+    def fixture(slapd, tmp_path_factory):
+        if entries:
+            ensure_entries(slapd, smtpd_entries(slapd))
+        with started(Smtpd(tmp_path_factory.mktemp(name), slapd,
+                           **kwargs)) as s:
+            yield s
+    return fixture
 
 
 def smtpd_entries(slapd):

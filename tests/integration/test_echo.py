@@ -21,6 +21,9 @@ import zlib
 
 import pytest
 
+from daemon_util import LineClient, client_context, make_cert, read_log, \
+    stop_process
+
 SRC = os.environ.get("BASTIDE_SRC", "/work/main")
 BUILD = os.environ.get("BASTIDE_BUILD", os.path.join(SRC, "build"))
 ECHOD = os.path.join(BUILD, "tests", "echod")
@@ -44,23 +47,6 @@ def have_ipv6():
         return False
 
 
-def make_cert(d, name):
-    """A self-signed ECDSA certificate and key made by certtool."""
-    key = os.path.join(d, name + "-key.pem")
-    cert = os.path.join(d, name + "-cert.pem")
-    tmpl = os.path.join(d, name + ".tmpl")
-    with open(tmpl, "w") as f:
-        f.write('cn = "%s.localhost"\nexpiration_days = 2\ntls_www_server\n'
-                % name)
-    subprocess.run(["certtool", "--generate-privkey", "--key-type=ecdsa",
-                    "--outfile", key], check=True, capture_output=True,
-                   timeout=60)
-    subprocess.run(["certtool", "--generate-self-signed", "--load-privkey",
-                    key, "--template", tmpl, "--outfile", cert],
-                   check=True, capture_output=True, timeout=60)
-    return cert, key
-
-
 def der_of(pem_path):
     with open(pem_path) as f:
         return ssl.PEM_cert_to_DER_cert(f.read())
@@ -69,7 +55,7 @@ def der_of(pem_path):
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory):
     d = str(tmp_path_factory.mktemp("certs"))
-    return {"a": make_cert(d, "a"), "b": make_cert(d, "b")}
+    return {n: make_cert(d, n, cn=n + ".localhost") for n in ("a", "b")}
 
 
 class Echod:
@@ -128,8 +114,7 @@ class Echod:
     def read_log(self):
         if not self.log.closed:
             self.log.flush()
-        with open(self.logpath) as f:
-            return f.read()
+        return read_log(self.logpath)
 
     def wait_log(self, text, count=1):
         deadline = time.monotonic() + TIMEOUT
@@ -139,15 +124,9 @@ class Echod:
             time.sleep(0.05)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=TIMEOUT)
+        rc = stop_process(self.proc, TIMEOUT)
         self.log.close()
-        return self.proc.returncode
+        return rc
 
 
 @pytest.fixture
@@ -170,35 +149,28 @@ def start_echod(tmp_path, certs):
         assert rc == 0, "echod exited %s:\n%s" % (rc, log)
 
 
-class Client:
-    """A line client over a plain or TLS socket, with timeouts."""
+class Client(LineClient):
+    """A line client over a plain or TLS socket, with timeouts; .pending
+    is what was read past the last line."""
 
     def __init__(self, port, host="127.0.0.1", tls=False):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.create_connection((host, port), timeout=TIMEOUT)
+        super().__init__(socket.create_connection((host, port),
+                                                  timeout=TIMEOUT))
         assert self.sock.family == family
         if tls:
             self.starttls()
-        self.pending = b""
+
+    @property
+    def pending(self):
+        return self.buf
+
+    @pending.setter
+    def pending(self, data):
+        self.buf = data
 
     def starttls(self, ctx=None):
-        if ctx is None:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        self.sock = ctx.wrap_socket(self.sock)
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def line(self):
-        while b"\r\n" not in self.pending:
-            data = self.sock.recv(4096)
-            if not data:
-                raise EOFError("closed; pending %r" % self.pending)
-            self.pending += data
-        line, self.pending = self.pending.split(b"\r\n", 1)
-        return line.decode()
+        self.sock = (ctx or client_context()).wrap_socket(self.sock)
 
     def rest(self):
         """Everything until the server closes."""
@@ -209,9 +181,6 @@ class Client:
             if not data:
                 return out.decode()
             out += data
-
-    def close(self):
-        self.sock.close()
 
 
 class GnutlsCli:

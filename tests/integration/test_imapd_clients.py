@@ -12,8 +12,6 @@ a terminal, and NeoMutt needs one for its screen.  Both are killed (by
 their process group, which they lead) if they overrun their time.
 """
 import fcntl
-import imaplib
-import itertools
 import os
 import pty
 import re
@@ -27,12 +25,10 @@ import time
 
 import pytest
 
-from imapd_util import Imapd
-from smtpd_util import Smtpd, client_context
+from imapd_util import Imapd, fresh_user
+from smtpd_util import Smtpd
 
 TIMEOUT = 20
-
-_users = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +54,7 @@ def imapd(servers):
 
 def new_user(slapd):
     """A fresh directory user: (address, password)."""
-    n = next(_users)
-    uid = f"cli{n}x{os.getpid()}"
-    mail = f"{uid}@example.test"
-    pw = f"pw-{uid}"
-    slapd.ldapadd(slapd.ldif_user(uid, mail, pw))
-    return mail, pw
+    return fresh_user(slapd, "cli")
 
 
 def message(subject, body="hello\r\n", to="someone@example.test"):
@@ -77,10 +68,7 @@ def message(subject, body="hello\r\n", to="someone@example.test"):
 
 
 def login(imapd, user, pw):
-    c = imaplib.IMAP4_SSL("127.0.0.1", imapd.ports["imaps"],
-                          ssl_context=client_context(), timeout=TIMEOUT)
-    c.login(user, pw)
-    return c
+    return imapd.imaps(user, pw, timeout=TIMEOUT)
 
 
 def mailbox_state(imapd, user, pw):

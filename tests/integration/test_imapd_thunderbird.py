@@ -20,21 +20,17 @@ here.
 """
 import base64
 import email.header
-import imaplib
-import itertools
 import os
 import re
 import time
 
 import pytest
 
-from imapd_util import Imapd
+from imapd_util import Imapd, fresh_user
 from marionette_util import Thunderbird, ThunderbirdUnavailable
-from smtpd_util import client_context
 
 TIMEOUT = 20
 
-_users = itertools.count(1)
 
 # Every script starts with this: MailServices and a few helpers.
 PRELUDE = r"""
@@ -250,20 +246,12 @@ def inbox_messages(tag):
 
 def new_user(slapd):
     """A fresh directory user: (address, password)."""
-    n = next(_users)
-    uid = f"tbird{n}x{os.getpid()}"
-    mail = f"{uid}@example.test"
-    pw = f"pw-{uid}"
-    slapd.ldapadd(slapd.ldif_user(uid, mail, pw))
-    return mail, pw
+    return fresh_user(slapd, "tbird")
 
 
 def login_as(imapd, user, pw):
     """imaplib over implicit TLS, logged in."""
-    c = imaplib.IMAP4_SSL("127.0.0.1", imapd.ports["imaps"],
-                          ssl_context=client_context(), timeout=TIMEOUT)
-    c.login(user, pw)
-    return c
+    return imapd.imaps(user, pw, timeout=TIMEOUT)
 
 
 def cert_b64(path):

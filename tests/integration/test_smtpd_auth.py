@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from smtpd_util import Raw, Smtpd, client_context, ensure_entries, \
-    smtpd_entries
+from daemon_util import client_context
+from smtpd_util import Raw, smtpd_fixture
 
 MSG = b"Subject: from submission\r\n\r\nhello\r\n"
 
@@ -19,25 +19,15 @@ def b64(s):
     return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
 
 
-@pytest.fixture(scope="module")
-def smtpd(slapd, tmp_path_factory):
-    ensure_entries(slapd, smtpd_entries(slapd))
-    s = Smtpd(tmp_path_factory.mktemp("smtpd"), slapd,
-              smtpd={"auth_max_failures": "1000"}).start()
-    yield s
-    s.stop()
+smtpd = smtpd_fixture("smtpd", entries=True,
+                      smtpd={"auth_max_failures": "1000"})
 
-
-@pytest.fixture(scope="module")
-def loose(slapd, tmp_path_factory):
-    """Plaintext AUTH on loopback, no sender check, quick bans."""
-    s = Smtpd(tmp_path_factory.mktemp("loose"), slapd,
-              smtpd={"allow_plaintext_auth_on_loopback": "yes",
-                     "sender_ownership_check": "no",
-                     "auth_max_failures": "3", "auth_ban_time": "1h"}
-              ).start()
-    yield s
-    s.stop()
+# plaintext AUTH on loopback, no sender check, quick bans
+loose = smtpd_fixture("loose",
+                      smtpd={"allow_plaintext_auth_on_loopback": "yes",
+                             "sender_ownership_check": "no",
+                             "auth_max_failures": "3",
+                             "auth_ban_time": "1h"})
 
 
 def tls_session(smtpd, role="submission"):

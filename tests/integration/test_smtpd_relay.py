@@ -336,7 +336,9 @@ def test_encrypt_keeps_mail_queued_for_a_server_without_starttls(
             "4.7.4 TLS is required, but 127.0.0.1[127.0.0.1] does not "
             "offer STARTTLS"), env
         assert plain.messages == []
-        assert "(4.7.4 TLS is required" in "\n".join(control(s, "list"))
+        # the envelope is written before the attempt is over in memory
+        assert wait_until(lambda: "(4.7.4 TLS is required" in
+                          "\n".join(control(s, "list")))
     finally:
         s.stop()
         plain.close()
