@@ -314,9 +314,14 @@ class Env:
     def no_errors(self):
         """No BAD or NO answered to Thunderbird since the last call."""
         events = self.tb.imap_events()
+        # except NO [ALREADYEXISTS]: a new account may CREATE "Trash"
+        # before its folder discovery has seen it (a race inside
+        # Thunderbird, which takes the refusal as "it exists"); that
+        # answer is the RFC's, and Dovecot's too
         bad = [text for _, _, who, text in events[self.mark:]
                if who == "S" and (re.match(r"\S+ (BAD|NO)\b", text)
-                                  or text.startswith("* BAD"))]
+                                  or text.startswith("* BAD"))
+               and not re.match(r"\S+ NO \[ALREADYEXISTS\]", text)]
         self.mark = len(events)
         assert not bad, ("Bastide answered Thunderbird with:\n"
                          + "\n".join(bad) + self.traffic())
