@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sasl.h"
+#include "str.h"
 #include "xmalloc.h"
 
 /*
@@ -15,42 +16,13 @@
 static bool
 sasl_utf8_valid(const unsigned char *p, size_t n)
 {
-	size_t i = 0, k, more;
-	unsigned char c;
-	unsigned int cp, min;
+	size_t i = 0, k;
+	unsigned int cp;
 
 	while (i < n) {
-		c = p[i];
-		if (c == 0)
+		if ((k = str_utf8_len(p + i, n - i, &cp)) == 0 || cp == 0)
 			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			more = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			more = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			more = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else
-			return false;	/* continuation, 0xc0/0xc1, 0xf5.. */
-		if (more > n - i - 1)
-			return false;
-		for (k = 1; k <= more; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += more + 1;
+		i += k;
 	}
 	return true;
 }

@@ -25,6 +25,10 @@ int	 str_copy(char *dst, size_t dstsize, const char *src);
  * free with str_split_free() */
 char	**str_split(const char *s, const char *seps, size_t *count_r);
 void	 str_split_free(char ***v);
+/* bytes of the well-formed UTF-8 sequence (RFC 3629: no overlong form,
+ * no surrogate, nothing above U+10FFFF) at p, of the left available;
+ * 1 for ASCII; 0 if invalid or truncated; the code point in *cp_r */
+size_t	 str_utf8_len(const unsigned char *p, size_t left, unsigned int *cp_r);
 /* true if every byte is printable US-ASCII or UTF-8 and no control char */
 bool	 str_is_printable_utf8(const char *s, size_t len);
 

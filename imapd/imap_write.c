@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "str.h"
 #include "store_name.h"
 
 #include "imap_write.h"
@@ -105,35 +106,9 @@ imap_write_is_atom(const char *s, size_t len)
 static size_t
 utf8_len(const unsigned char *p, size_t left)
 {
-	size_t n, k;
 	unsigned int cp;
 
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > left)
-		return 0;
-	for (k = 1; k < n; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[k] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
+	return str_utf8_len(p, left, &cp);
 }
 
 /* imap_write_is_quotable - no CR, LF, NUL; 8-bit only as UTF-8 in UTF-8

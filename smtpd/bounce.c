@@ -12,6 +12,7 @@
 #include "xmalloc.h"
 
 #include "bounce.h"
+#include "smtp_reply.h"
 
 #define FOLD_AT		76	/* fold header-like lines past this */
 
@@ -36,30 +37,6 @@ bounce_date(int64_t t, char *dst, size_t dstsize)
 	snprintf(dst, dstsize, "%s, %02d %s %04d %02d:%02d:%02d +0000",
 	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* enh_at - length of an enhanced status code "c.s.d" at p, or 0 */
-static size_t
-enh_at(const char *p)
-{
-	size_t i, dots = 0, digits = 0;
-
-	if ((p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
-		return 0;
-	for (i = 1; p[i] != '\0' && p[i] != ' '; i++) {
-		if (p[i] == '.') {
-			if (digits == 0 && dots > 0)
-				return 0;
-			dots++;
-			digits = 0;
-		} else if (p[i] >= '0' && p[i] <= '9') {
-			if (++digits > 3)
-				return 0;
-		} else {
-			return 0;
-		}
-	}
-	return dots == 2 && digits > 0 && i < 16 ? i : 0;
 }
 
 /* reply_code_at - a 3-digit reply code followed by a space or the end */
@@ -95,7 +72,7 @@ bounce_diag_parse(const char *error, bool perm, struct bounce_diag *d)
 	if (reply_code_at(p)) {
 		d->diag_type = "smtp";
 		d->diag = p;
-		n = p[3] == ' ' ? enh_at(p + 4) : 0;
+		n = p[3] == ' ' ? smtp_reply_enh_len(p + 4, strlen(p + 4)) : 0;
 		if (n > 0 && p[4] == p[0]) {
 			memcpy(d->status, p + 4, n);
 			d->status[n] = '\0';
@@ -105,7 +82,7 @@ bounce_diag_parse(const char *error, bool perm, struct bounce_diag *d)
 		}
 		return;
 	}
-	if ((n = enh_at(p)) > 0) {
+	if ((n = smtp_reply_enh_len(p, strlen(p))) > 0) {
 		memcpy(d->status, p, n);
 		d->status[n] = '\0';
 		d->diag = p[n] == ' ' ? p + n + 1 : p + n;

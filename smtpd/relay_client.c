@@ -29,6 +29,7 @@
 
 #include "dns_mx.h"
 #include "relay_client.h"
+#include "smtp_reply.h"
 #include "smtp_xtext.h"
 
 #define RELAY_LINE_MAX		4096	/* one reply line (RFC 5321: 512) */
@@ -134,31 +135,6 @@ safe_append(char *dst, size_t dstsize, const char *p, size_t n)
 		dst[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}
 	dst[o] = '\0';
-}
-
-/* is_enh - "d.d{1,3}.d{1,3}" at p followed by a space or the end */
-static size_t
-enh_len(const char *p, size_t n)
-{
-	size_t i = 0, dots = 0, digits = 0;
-
-	if (n < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5') ||
-	    p[1] != '.')
-		return 0;
-	for (i = 1; i < n && p[i] != ' '; i++) {
-		if (p[i] == '.') {
-			if (digits == 0 && dots > 0)
-				return 0;
-			dots++;
-			digits = 0;
-		} else if (p[i] >= '0' && p[i] <= '9') {
-			if (++digits > 3)
-				return 0;
-		} else {
-			return 0;
-		}
-	}
-	return dots == 2 && digits > 0 ? i : 0;
 }
 
 /* non_ascii - any byte above 0x7f */
@@ -449,7 +425,7 @@ sess_reply(struct sess *ss, uint64_t timeout_ms, const char *doing,
 		rep->code = code;
 		if (nlines == 0) {
 			safe_append(rep->text, sizeof(rep->text), l, 3);
-			first_enh = n > 4 ? enh_len(l + 4, n - 4) : 0;
+			first_enh = n > 4 ? smtp_reply_enh_len(l + 4, n - 4) : 0;
 			if (n > 4) {
 				safe_append(rep->text, sizeof(rep->text), " ",
 				    1);
@@ -458,7 +434,7 @@ sess_reply(struct sess *ss, uint64_t timeout_ms, const char *doing,
 			}
 		} else if (n > 4) {
 			/* "550-5.1.1 a" "550 5.1.1 b": "550 5.1.1 a b" */
-			e = enh_len(l + 4, n - 4);
+			e = smtp_reply_enh_len(l + 4, n - 4);
 			if (e > 0 && first_enh > 0 && n - 4 > e)
 				e++;
 			else

@@ -15,6 +15,31 @@
 /* a multi-line reply never needs more than this (an EHLO is ~300 bytes) */
 #define SMTP_REPLY_MAX	(64 * 1024)
 
+/* smtp_reply_enh_len - an enhanced status code at p, as replies carry it */
+size_t
+smtp_reply_enh_len(const char *p, size_t n)
+{
+	size_t i, dots = 0, digits = 0;
+
+	if (n < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5') ||
+	    p[1] != '.')
+		return 0;
+	for (i = 1; i < n && p[i] != ' '; i++) {
+		if (p[i] == '.') {
+			if (digits == 0 && dots > 0)
+				return 0;
+			dots++;
+			digits = 0;
+		} else if (p[i] >= '0' && p[i] <= '9') {
+			if (++digits > 3)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	return dots == 2 && digits > 0 ? i : 0;
+}
+
 /* smtp_reply_enh_valid - RFC 3463 class.subject.detail matching the code */
 bool
 smtp_reply_enh_valid(int code, const char *enh)

@@ -33,6 +33,10 @@ struct smtp_reply {
 	bool		 failed;
 };
 
+/* the length of an enhanced status code "c.s.d" (RFC 3463: class 2, 4
+ * or 5, 1-3 digits each) at the start of p[0..n), followed by a space or
+ * the end; 0 if there is none */
+size_t	 smtp_reply_enh_len(const char *p, size_t n);
 /* true if enh is "c.sss.ddd" (RFC 3463) with c matching code's class */
 bool	 smtp_reply_enh_valid(int code, const char *enh);
 

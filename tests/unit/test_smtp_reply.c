@@ -268,6 +268,36 @@ enhanced_codes_must_match_the_reply_class_rfc_3463(void **state)
 	}
 }
 
+static void
+enhanced_codes_are_found_at_the_start_of_a_reply_text(void **state)
+{
+	static const struct {
+		const char	*in;
+		size_t		 want;
+	} cases[] = {
+		{ "5.1.1 no such user", 5 },
+		{ "4.7.0", 5 },
+		{ "2.123.456 ok", 9 },
+		{ "5.1234.1 x", 0 },	/* four digits */
+		{ "3.1.1 x", 0 },	/* no such class */
+		{ "5..1 x", 0 },
+		{ "5.1. x", 0 },
+		{ "5.1 x", 0 },
+		{ "5.1.1x", 0 },
+		{ "550 5.1.1", 0 },
+		{ "", 0 },
+	};
+	size_t i, got;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		got = smtp_reply_enh_len(cases[i].in, strlen(cases[i].in));
+		if (got != cases[i].want)
+			fail_msg("%s: got %zu, want %zu", cases[i].in, got,
+			    cases[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -288,6 +318,8 @@ main(void)
 		    a_reply_past_the_buffer_ceiling_is_not_written_at_all),
 		cmocka_unit_test(
 		    enhanced_codes_must_match_the_reply_class_rfc_3463),
+		cmocka_unit_test(
+		    enhanced_codes_are_found_at_the_start_of_a_reply_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,6 +98,42 @@ utf8_check_refuses_controls_overlongs_and_truncation(void **state)
 }
 
 static void
+utf8_len_gives_the_sequence_length_and_its_code_point(void **state)
+{
+	static const struct {
+		const char	*in;
+		size_t		 left;
+		size_t		 want;
+		unsigned int	 cp;
+	} cases[] = {
+		{ "a", 1, 1, 'a' },
+		{ "\xc3\xbc", 2, 2, 0xfc },
+		{ "\xe6\x97\xa5", 3, 3, 0x65e5 },
+		{ "\xf0\x9f\x93\xa7", 4, 4, 0x1f4e7 },
+		{ "\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff },
+		{ "\xf4\x90\x80\x80", 4, 0, 0 },	/* above U+10FFFF */
+		{ "\xc1\xbf", 2, 0, 0 },		/* overlong */
+		{ "\xf0\x8f\xbf\xbf", 4, 0, 0 },	/* overlong */
+		{ "\xed\xbf\xbf", 3, 0, 0 },		/* surrogate */
+		{ "\xe6\x97\xa5", 2, 0, 0 },		/* truncated */
+		{ "\x80", 1, 0, 0 },			/* continuation */
+		{ "\xe6" "a\xa5", 3, 0, 0 },	/* not a continuation */
+		{ "", 0, 0, 0 },
+	};
+	unsigned int cp;
+	size_t i, got;
+
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		cp = 0;
+		got = str_utf8_len((const unsigned char *)cases[i].in,
+		    cases[i].left, &cp);
+		if (got != cases[i].want || (got > 0 && cp != cases[i].cp))
+			fail_msg("case %zu: got %zu U+%X, want %zu U+%X", i,
+			    got, cp, cases[i].want, cases[i].cp);
+	}
+}
+
+static void
 copy_reports_truncation(void **state)
 {
 	char dst[4];
@@ -117,6 +153,8 @@ main(void)
 		cmocka_unit_test(split_drops_empty_fields),
 		cmocka_unit_test(
 		    utf8_check_refuses_controls_overlongs_and_truncation),
+		cmocka_unit_test(
+		    utf8_len_gives_the_sequence_length_and_its_code_point),
 		cmocka_unit_test(copy_reports_truncation),
 	};
 
